@@ -1,0 +1,341 @@
+#include "config/config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+static const char *const tier_names[TIER_COUNT] = { "free", "pro", "admin" };
+static const char *const scope_names[SCOPE_COUNT] = {
+	"read:iocs", "read:stix", "read:sigma", "read:misp", "read:cef",
+	"read:openioc", "read:taxii", "write:iocs", "admin",
+};
+
+const char *tier_name(enum tier_id t)
+{
+	return t < TIER_COUNT ? tier_names[t] : "unknown";
+}
+
+int tier_from_name(const char *s)
+{
+	for (int i = 0; i < TIER_COUNT; i++)
+		if (strcmp(s, tier_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+const char *scope_name(unsigned bit)
+{
+	for (int i = 0; i < SCOPE_COUNT; i++)
+		if (bit == 1u << i)
+			return scope_names[i];
+	return "";
+}
+
+unsigned scope_from_name(const char *s)
+{
+	for (int i = 0; i < SCOPE_COUNT; i++)
+		if (strcmp(s, scope_names[i]) == 0)
+			return 1u << i;
+	return 0;
+}
+
+void scopes_format(unsigned scopes, char *out, size_t cap)
+{
+	size_t o = 0;
+	out[0] = '\0';
+	for (int i = 0; i < SCOPE_COUNT; i++) {
+		if (!(scopes & (1u << i)))
+			continue;
+		int n = snprintf(out + o, cap - o, "%s%s", o ? " " : "", scope_names[i]);
+		if (n < 0 || (size_t)n >= cap - o)
+			break;
+		o += (size_t)n;
+	}
+}
+
+#define READ_ALL (SCOPE_READ_IOCS | SCOPE_READ_STIX | SCOPE_READ_SIGMA | SCOPE_READ_MISP | \
+		  SCOPE_READ_CEF | SCOPE_READ_OPENIOC | SCOPE_READ_TAXII)
+
+void config_defaults(struct config *c)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->listen, sizeof(c->listen), "127.0.0.1:8080");
+	c->threads = 0;
+	snprintf(c->access_log, sizeof(c->access_log), "-");
+	c->max_header_bytes = 16384;
+	c->max_body_bytes = 10 * 1024 * 1024;
+	c->max_connections = 4096;
+	c->request_timeout_s = 10;
+	c->idle_timeout_s = 60;
+	c->max_lookup_values = 1000;
+	c->stats_refresh_s = 60;
+
+	/* SOC Defenders' published limits (SOCDEFENDERS.md section 5). */
+	c->tier[TIER_FREE] = (struct tier_conf){ 10, 1000, 100, 1, false, false, SCOPE_READ_IOCS };
+	c->tier[TIER_PRO] = (struct tier_conf){ 1000, 1000000, 10000, 365, true, true, READ_ALL };
+	c->tier[TIER_ADMIN] = (struct tier_conf){ 1000, 1000000, 10000, 365, true, true,
+						  READ_ALL | SCOPE_WRITE_IOCS | SCOPE_ADMIN };
+
+	/* IPs age fastest, hashes slowest; CVEs and ATT&CK ids do not expire. */
+	c->lifetime_days[IOC_IPV4] = 30;
+	c->lifetime_days[IOC_IPV6] = 30;
+	c->lifetime_days[IOC_DOMAIN] = 90;
+	c->lifetime_days[IOC_URL] = 60;
+	c->lifetime_days[IOC_EMAIL] = 180;
+	c->lifetime_days[IOC_MD5] = 365;
+	c->lifetime_days[IOC_SHA1] = 365;
+	c->lifetime_days[IOC_SHA256] = 365;
+	c->lifetime_days[IOC_SHA512] = 365;
+	c->lifetime_days[IOC_CVE] = 0;
+	c->lifetime_days[IOC_MITRE] = 0;
+	c->default_score = 50;
+}
+
+/* ---- the YAML reader: a small recursive walk over libyaml's document tree ---- */
+
+struct loader {
+	const char *path;
+	yaml_document_t doc;
+	struct err *e;
+};
+
+static int fail(struct loader *l, yaml_node_t *n, const char *key, const char *why)
+{
+	unsigned long line = n ? (unsigned long)n->start_mark.line + 1 : 0;
+	return err_set(l->e, ERR_INVALID, "%s:%lu: %s: %s", l->path, line, key, why);
+}
+
+static const char *scalar(yaml_node_t *n)
+{
+	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
+}
+
+static int get_int(struct loader *l, yaml_node_t *n, const char *key, int64_t lo, int64_t hi,
+		   int64_t *out)
+{
+	const char *s = scalar(n);
+	if (s == NULL || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return fail(l, n, key, "expected an integer");
+	char *end;
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	if (errno || end == s || *end != '\0')
+		return fail(l, n, key, "expected an integer");
+	if (v < lo || v > hi) {
+		char why[96];
+		snprintf(why, sizeof(why), "must be between %lld and %lld", (long long)lo, (long long)hi);
+		return fail(l, n, key, why);
+	}
+	*out = v;
+	return 0;
+}
+
+static int get_bool(struct loader *l, yaml_node_t *n, const char *key, bool *out)
+{
+	const char *s = scalar(n);
+	if (s && n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE) {
+		if (!strcmp(s, "true") || !strcmp(s, "yes") || !strcmp(s, "on")) {
+			*out = true;
+			return 0;
+		}
+		if (!strcmp(s, "false") || !strcmp(s, "no") || !strcmp(s, "off")) {
+			*out = false;
+			return 0;
+		}
+	}
+	return fail(l, n, key, "expected true or false");
+}
+
+static int get_str(struct loader *l, yaml_node_t *n, const char *key, char *out, size_t cap)
+{
+	const char *s = scalar(n);
+	if (s == NULL)
+		return fail(l, n, key, "expected a string");
+	if (strlen(s) >= cap)
+		return fail(l, n, key, "too long");
+	memcpy(out, s, strlen(s) + 1);
+	return 0;
+}
+
+#define FOR_PAIRS(l, map, pair)                                                        \
+	for (yaml_node_pair_t *pair = (map)->data.mapping.pairs.start;                  \
+	     pair < (map)->data.mapping.pairs.top; pair++)
+
+static int load_tier(struct loader *l, yaml_node_t *map, const char *tname, struct tier_conf *t)
+{
+	char key[128];
+	if (map->type != YAML_MAPPING_NODE)
+		return fail(l, map, tname, "expected a mapping");
+	FOR_PAIRS(l, map, p) {
+		yaml_node_t *k = yaml_document_get_node(&l->doc, p->key);
+		yaml_node_t *v = yaml_document_get_node(&l->doc, p->value);
+		const char *ks = scalar(k);
+		snprintf(key, sizeof(key), "tiers.%s.%s", tname, ks ? ks : "?");
+		int rc;
+		if (ks == NULL)
+			rc = fail(l, k, key, "expected a key");
+		else if (!strcmp(ks, "requests_per_minute"))
+			rc = get_int(l, v, key, 1, 100000000, &t->per_minute);
+		else if (!strcmp(ks, "requests_per_day"))
+			rc = get_int(l, v, key, 1, 10000000000LL, &t->per_day);
+		else if (!strcmp(ks, "max_results"))
+			rc = get_int(l, v, key, 1, 1000000, &t->max_results);
+		else if (!strcmp(ks, "lookback_days"))
+			rc = get_int(l, v, key, 1, 36500, &t->lookback_days);
+		else if (!strcmp(ks, "pro_endpoints"))
+			rc = get_bool(l, v, key, &t->pro_endpoints);
+		else if (!strcmp(ks, "all_formats"))
+			rc = get_bool(l, v, key, &t->all_formats);
+		else if (!strcmp(ks, "scopes")) {
+			if (v->type != YAML_SEQUENCE_NODE)
+				return fail(l, v, key, "expected a list of scopes");
+			unsigned sc = 0;
+			for (yaml_node_item_t *it = v->data.sequence.items.start;
+			     it < v->data.sequence.items.top; it++) {
+				yaml_node_t *sn = yaml_document_get_node(&l->doc, *it);
+				const char *s = scalar(sn);
+				unsigned bit = s ? scope_from_name(s) : 0;
+				if (bit == 0)
+					return fail(l, sn, key, "unknown scope");
+				sc |= bit;
+			}
+			t->scopes = sc;
+			rc = 0;
+		} else
+			rc = fail(l, k, key, "unknown key");
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static int load_root(struct loader *l, struct config *c, yaml_node_t *root)
+{
+	char key[128];
+	if (root == NULL)
+		return 0;	/* an empty file: every default stands */
+	if (root->type != YAML_MAPPING_NODE)
+		return fail(l, root, "(top level)", "expected a mapping");
+	FOR_PAIRS(l, root, p) {
+		yaml_node_t *k = yaml_document_get_node(&l->doc, p->key);
+		yaml_node_t *v = yaml_document_get_node(&l->doc, p->value);
+		const char *ks = scalar(k);
+		int64_t iv;
+		int rc = 0;
+		if (ks == NULL)
+			return fail(l, k, "?", "expected a key");
+		snprintf(key, sizeof(key), "%s", ks);
+		if (!strcmp(ks, "listen")) {
+			rc = get_str(l, v, key, c->listen, sizeof(c->listen));
+		} else if (!strcmp(ks, "threads")) {
+			rc = get_int(l, v, key, 0, 256, &iv);
+			c->threads = (int)iv;
+		} else if (!strcmp(ks, "base_url")) {
+			rc = get_str(l, v, key, c->base_url, sizeof(c->base_url));
+			size_t n = strlen(c->base_url);
+			while (rc == 0 && n > 0 && c->base_url[n - 1] == '/')
+				c->base_url[--n] = '\0';
+		} else if (!strcmp(ks, "access_log")) {
+			rc = get_str(l, v, key, c->access_log, sizeof(c->access_log));
+		} else if (!strcmp(ks, "default_score")) {
+			rc = get_int(l, v, key, 0, 100, &iv);
+			c->default_score = (int)iv;
+		} else if (!strcmp(ks, "limits")) {
+			if (v->type != YAML_MAPPING_NODE)
+				return fail(l, v, key, "expected a mapping");
+			FOR_PAIRS(l, v, q) {
+				yaml_node_t *k2 = yaml_document_get_node(&l->doc, q->key);
+				yaml_node_t *v2 = yaml_document_get_node(&l->doc, q->value);
+				const char *k2s = scalar(k2);
+				snprintf(key, sizeof(key), "limits.%s", k2s ? k2s : "?");
+				if (k2s == NULL)
+					rc = fail(l, k2, key, "expected a key");
+				else if (!strcmp(k2s, "max_header_bytes")) {
+					rc = get_int(l, v2, key, 1024, 1048576, &iv);
+					c->max_header_bytes = (size_t)iv;
+				} else if (!strcmp(k2s, "max_body_bytes")) {
+					rc = get_int(l, v2, key, 1024, 1073741824, &iv);
+					c->max_body_bytes = (size_t)iv;
+				} else if (!strcmp(k2s, "max_connections")) {
+					rc = get_int(l, v2, key, 1, 1000000, &iv);
+					c->max_connections = (int)iv;
+				} else if (!strcmp(k2s, "request_timeout")) {
+					rc = get_int(l, v2, key, 1, 3600, &iv);
+					c->request_timeout_s = (int)iv;
+				} else if (!strcmp(k2s, "idle_timeout")) {
+					rc = get_int(l, v2, key, 1, 3600, &iv);
+					c->idle_timeout_s = (int)iv;
+				} else if (!strcmp(k2s, "max_lookup_values")) {
+					rc = get_int(l, v2, key, 1, 100000, &c->max_lookup_values);
+				} else if (!strcmp(k2s, "stats_refresh")) {
+					rc = get_int(l, v2, key, 1, 86400, &c->stats_refresh_s);
+				} else
+					rc = fail(l, k2, key, "unknown key");
+				if (rc)
+					return rc;
+			}
+		} else if (!strcmp(ks, "tiers")) {
+			if (v->type != YAML_MAPPING_NODE)
+				return fail(l, v, key, "expected a mapping");
+			FOR_PAIRS(l, v, q) {
+				yaml_node_t *k2 = yaml_document_get_node(&l->doc, q->key);
+				const char *k2s = scalar(k2);
+				int t = k2s ? tier_from_name(k2s) : -1;
+				snprintf(key, sizeof(key), "tiers.%s", k2s ? k2s : "?");
+				if (t < 0)
+					return fail(l, k2, key, "unknown tier (free, pro, admin)");
+				rc = load_tier(l, yaml_document_get_node(&l->doc, q->value), k2s, &c->tier[t]);
+				if (rc)
+					return rc;
+			}
+		} else if (!strcmp(ks, "lifetimes")) {
+			if (v->type != YAML_MAPPING_NODE)
+				return fail(l, v, key, "expected a mapping");
+			FOR_PAIRS(l, v, q) {
+				yaml_node_t *k2 = yaml_document_get_node(&l->doc, q->key);
+				const char *k2s = scalar(k2);
+				enum ioc_type t = k2s ? ioc_type_from_name(k2s, strlen(k2s)) : IOC_NONE;
+				snprintf(key, sizeof(key), "lifetimes.%s", k2s ? k2s : "?");
+				if (t == IOC_NONE)
+					return fail(l, k2, key, "unknown indicator type");
+				rc = get_int(l, yaml_document_get_node(&l->doc, q->value), key, 0, 36500,
+					     &c->lifetime_days[t]);
+				if (rc)
+					return rc;
+			}
+		} else {
+			rc = fail(l, k, key, "unknown key");
+		}
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+int config_load(struct config *c, const char *path, struct err *e)
+{
+	FILE *f = fopen(path, "rb");
+	if (f == NULL)
+		return err_set(e, ERR_IO, "cannot open config '%s': %s", path, strerror(errno));
+	yaml_parser_t parser;
+	struct loader l = { .path = path, .e = e };
+	int rc = 0;
+	if (!yaml_parser_initialize(&parser)) {
+		fclose(f);
+		return err_set(e, ERR_INTERNAL, "cannot initialise the YAML parser");
+	}
+	yaml_parser_set_input_file(&parser, f);
+	if (!yaml_parser_load(&parser, &l.doc)) {
+		rc = err_set(e, ERR_INVALID, "%s:%lu: %s", path, (unsigned long)parser.problem_mark.line + 1,
+			     parser.problem ? parser.problem : "invalid YAML");
+		goto out;
+	}
+	rc = load_root(&l, c, yaml_document_get_root_node(&l.doc));
+	yaml_document_delete(&l.doc);
+out:
+	yaml_parser_delete(&parser);
+	fclose(f);
+	return rc;
+}

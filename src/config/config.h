@@ -1,0 +1,78 @@
+/*
+ * config.h — cairn's configuration: defaults, and the YAML file that
+ * overrides them (`--config FILE`, documented in docs/configuration.md).
+ *
+ * Every key is optional. An unknown key, a value of the wrong type or out of
+ * range stops loading with "FILE:LINE: key: reason" in e. The struct is plain
+ * data, filled by config_defaults() and then config_load(); it owns no memory.
+ */
+#ifndef CAIRN_CONFIG_CONFIG_H
+#define CAIRN_CONFIG_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/err.h"
+#include "ioc/ioc.h"
+
+enum tier_id { TIER_FREE = 0, TIER_PRO, TIER_ADMIN, TIER_COUNT };
+
+/* Scopes, as bits. */
+enum scope {
+	SCOPE_READ_IOCS = 1u << 0,
+	SCOPE_READ_STIX = 1u << 1,
+	SCOPE_READ_SIGMA = 1u << 2,
+	SCOPE_READ_MISP = 1u << 3,
+	SCOPE_READ_CEF = 1u << 4,
+	SCOPE_READ_OPENIOC = 1u << 5,
+	SCOPE_READ_TAXII = 1u << 6,
+	SCOPE_WRITE_IOCS = 1u << 7,
+	SCOPE_ADMIN = 1u << 8,
+};
+#define SCOPE_COUNT 9
+
+struct tier_conf {
+	int64_t per_minute;	/* requests in any rolling minute */
+	int64_t per_day;	/* requests in any rolling day */
+	int64_t max_results;	/* records per request; larger `limit` is clamped */
+	int64_t lookback_days;	/* `since` is clamped to now - lookback */
+	bool pro_endpoints;	/* stats, exports, TAXII */
+	bool all_formats;	/* csv and txt on the list; else json only */
+	unsigned scopes;	/* what a new key of this tier gets by default */
+};
+
+#define CONFIG_STR_MAX 256
+#define CONFIG_FEEDS_MAX 64
+
+struct config {
+	char listen[CONFIG_STR_MAX];	/* HOST:PORT */
+	int threads;			/* 0 = one per core */
+	char base_url[CONFIG_STR_MAX];	/* public URL for links; "" = from the Host header */
+	char access_log[CONFIG_STR_MAX];	/* path, "-" for stdout, "" for none */
+
+	size_t max_header_bytes;
+	size_t max_body_bytes;
+	int max_connections;
+	int request_timeout_s;		/* a request must arrive whole within this */
+	int idle_timeout_s;		/* keep-alive connections idle longer are closed */
+	int64_t max_lookup_values;	/* values in one POST /api/v1/lookup */
+	int64_t stats_refresh_s;
+
+	struct tier_conf tier[TIER_COUNT];
+	int64_t lifetime_days[IOC_TYPE_COUNT];	/* 0 = never expires */
+	int default_score;		/* score of an indicator a feed gives none for */
+};
+
+void config_defaults(struct config *c);
+/* Reads path over the values already in c. */
+int config_load(struct config *c, const char *path, struct err *e) CAIRN_MUST_USE;
+
+const char *tier_name(enum tier_id t);
+int tier_from_name(const char *s);	/* -1 when unknown */
+const char *scope_name(unsigned bit);	/* the single scope bit's name */
+unsigned scope_from_name(const char *s);	/* 0 when unknown */
+/* "read:iocs read:stix" style, space-separated, into out. */
+void scopes_format(unsigned scopes, char *out, size_t cap);
+
+#endif

@@ -1,0 +1,58 @@
+/*
+ * importer.h — `cairn import`: plain lists, CSV with a header, and JSON
+ * (arrays, NDJSON or REST answers of the record shape) into the store.
+ *
+ * Streaming: memory stays bounded whatever the input size (one batch of
+ * IMPORT_BATCH records at a time, each batch one transaction, so a kill
+ * mid-import leaves every committed batch and nothing half-written).
+ * A bad value is counted as rejected with its line number and reason, and
+ * the import goes on. Only an unreadable input or a storage failure stops it.
+ */
+#ifndef CAIRN_IMP_IMPORTER_H
+#define CAIRN_IMP_IMPORTER_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "imp/record_in.h"
+#include "store/store.h"
+
+#define IMPORT_BATCH 5000
+#define IMPORT_REJECTS_KEPT 100
+
+enum import_format { IMPORT_AUTO, IMPORT_TXT, IMPORT_CSV, IMPORT_JSON };
+
+/* CSV fields that --map can point at a column. */
+enum import_field {
+	F_VALUE, F_TYPE, F_CONFIDENCE, F_FIRST_SEEN, F_LAST_SEEN, F_VALID_UNTIL, F_TAGS, F_CONTEXT,
+	F_REFERENCE, F_TLP, F_TECHNIQUES, F_INDUSTRIES, F_FIELD_COUNT
+};
+
+struct import_opts {
+	enum import_format format;
+	struct imp_defaults defaults;	/* feed, category, type, score, tags, tlp */
+	const char *map[F_FIELD_COUNT];	/* CSV column names chosen by --map, else NULL */
+	char delimiter;			/* 0 = detect */
+	bool progress;			/* draw progress on stderr */
+};
+
+struct import_reject {
+	size_t line;
+	char reason[160];
+};
+
+struct import_result {
+	int64_t read, added, updated, rejected, skipped;
+	struct import_reject rejects[IMPORT_REJECTS_KEPT];
+	size_t nrejects;
+	enum import_format format;	/* what was used, after detection */
+};
+
+/* Returns 0 when the input could be read to its end (rejected values or not). */
+int import_run(struct store *s, const char *path, const struct import_opts *o, struct import_result *r,
+	       struct err *e) CAIRN_MUST_USE;
+
+int import_field_from_name(const char *s);	/* -1 when unknown */
+const char *import_format_name(enum import_format f);
+
+#endif

@@ -1,0 +1,7 @@
+/* cairn — everything but this lives in the libraries under src/. */
+#include "cli/cli.h"
+
+int main(int argc, char **argv)
+{
+	return cli_main(argc, argv);
+}

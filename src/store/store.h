@@ -1,0 +1,160 @@
+/*
+ * store.h — the storage interface (DESIGN.md section 4): the indicator index,
+ * the STIX object store, API keys and their usage, feed bookkeeping.
+ *
+ * Backend: SQLite in WAL mode (store_sqlite.c and friends). Nothing above this
+ * header sees SQL: prepared statements live and die inside the module.
+ *
+ * Life cycle and invariants
+ *   1. store_open() opens (creating if needed) the database and runs every
+ *      pending schema migration in one transaction; a newer schema than this
+ *      program knows is refused.
+ *   2. A `struct store` is one connection: use it from one thread at a time.
+ *      Servers open one per worker thread; SQLite's WAL gives readers
+ *      snapshots while one writer commits.
+ *   3. Every write happens inside a write transaction begun with BEGIN
+ *      IMMEDIATE. Time stamps that order changes (an indicator's updated_at,
+ *      an object version's date_added) are drawn *inside* that transaction
+ *      from the clock row: next = max(now, last + 1 µs). So they are unique
+ *      and follow commit order, and a reader paging by them never skips a
+ *      change that committed after its page.
+ *   4. A batch (store_ioc_put_batch) commits whole or not at all; a crash
+ *      leaves every earlier batch in place and no part of the failed one.
+ *
+ * Errors: functions return 0 or a negative ERR_* code with the reason in e.
+ * Pointers handed to callbacks are valid only during the callback.
+ */
+#ifndef CAIRN_STORE_STORE_H
+#define CAIRN_STORE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/buf.h"
+#include "base/err.h"
+#include "config/config.h"
+#include "ioc/record.h"
+
+struct store;
+
+#define STORE_READONLY 1u
+
+int store_open(struct store **out, const char *path, const struct config *cfg, unsigned flags,
+	       struct err *e) CAIRN_MUST_USE;
+void store_close(struct store *s);
+/* Changes whenever another connection commits: a cheap cache validator. */
+int64_t store_data_version(struct store *s);
+
+/* ---- indicators ---- */
+
+struct ioc_filter {
+	unsigned types;			/* bit (1 << enum ioc_type); 0 = every type */
+	unsigned bands;			/* bit 0 none, 1 low, 2 medium, 3 high; 0 = every band */
+	int min_score;			/* -1 = none */
+	const char *category, *industry, *tag, *source;	/* NULL = any */
+	int64_t since, until;		/* updated_at window (µs), 0 = open */
+	bool include_expired;		/* also expired and revoked records */
+	int64_t now;
+	int64_t limit, offset;
+	int64_t before_rid;		/* cursor: only rid < before_rid; 0 = none */
+};
+
+/* Records in rid order, newest first (the order cursors walk). cb returning
+ * non-zero stops the walk and is returned. */
+typedef int (*ioc_cb)(void *ctx, const struct ioc_record *r);
+int store_ioc_list(struct store *s, const struct ioc_filter *f, ioc_cb cb, void *ctx, struct err *e);
+/* Number of matches. Above `cap` the count is extrapolated and *estimated set. */
+int store_ioc_count(struct store *s, const struct ioc_filter *f, int64_t cap, int64_t *n,
+		    bool *estimated, struct err *e);
+/* By UUID (the record id). ERR_NOT_FOUND when absent. */
+int store_ioc_get(struct store *s, const char *uuid, ioc_cb cb, void *ctx, struct err *e);
+int store_ioc_get_value(struct store *s, enum ioc_type t, const char *value, ioc_cb cb, void *ctx,
+			struct err *e);
+/* Substring (trigram) search over values; q of 3+ bytes. types 0 = any. */
+int store_ioc_search(struct store *s, const char *q, unsigned types, int64_t limit, ioc_cb cb,
+		     void *ctx, struct err *e);
+/* Records sharing r's reference_url (same report), r itself excluded. */
+int store_ioc_related(struct store *s, const struct ioc_record *r, int64_t limit, ioc_cb cb,
+		      void *ctx, struct err *e);
+
+struct put_stats {
+	int64_t added, updated;
+};
+/* Merges n inputs in one transaction (DESIGN.md section 2's rules). */
+int store_ioc_put_batch(struct store *s, const struct ioc_input *in, size_t n, struct put_stats *st,
+			struct err *e) CAIRN_MUST_USE;
+/* Marks a record revoked (a new version). ERR_NOT_FOUND when absent. */
+int store_ioc_revoke(struct store *s, const char *uuid, const char *reason, struct err *e) CAIRN_MUST_USE;
+
+/* Records a finished import of a feed for feed health. */
+int store_feed_note(struct store *s, const char *feed, const char *category, int64_t read,
+		    int64_t added, int64_t updated, int64_t rejected, struct err *e);
+
+/* ---- the STIX object store ---- */
+
+/* Calls cb with each object version's JSON after date_added `after` (µs), in
+ * date_added order, at most limit. */
+typedef int (*object_cb)(void *ctx, const char *stix_id, int64_t date_added, const char *json,
+			 size_t len);
+int store_objects_since(struct store *s, int64_t after, int64_t limit, object_cb cb, void *ctx,
+			struct err *e);
+
+/* ---- API keys ---- */
+
+struct api_key {
+	char id[UUID_STR_LEN + 1];
+	char prefix[16];
+	uint8_t hash[32];
+	char name[128];
+	int tier;
+	unsigned scopes;
+	int64_t created_at, expires_at, revoked_at, last_used_at;	/* 0 = none */
+	int64_t total_requests;
+	char revoke_reason[256];
+};
+
+#define API_KEY_PREFIX "sk_live_"
+#define API_KEY_RANDOM_LEN 40
+#define API_KEY_LEN (8 + API_KEY_RANDOM_LEN)
+
+/* Creates a key; the secret (API_KEY_LEN chars + NUL) goes to secret_out and
+ * is never stored. expires_at 0 = never; scopes 0 = the tier's default. */
+int store_key_create(struct store *s, const char *name, int tier, unsigned scopes, int64_t expires_at,
+		     struct api_key *out, char *secret_out, struct err *e) CAIRN_MUST_USE;
+int store_key_by_hash(struct store *s, const uint8_t hash[32], struct api_key *out, struct err *e);
+/* By id, or (when unique) by prefix. */
+int store_key_get(struct store *s, const char *id_or_prefix, struct api_key *out, struct err *e);
+typedef int (*key_cb)(void *ctx, const struct api_key *k);
+int store_key_list(struct store *s, key_cb cb, void *ctx, struct err *e);
+int store_key_revoke(struct store *s, const char *id, const char *reason, struct err *e) CAIRN_MUST_USE;
+
+/* One key's traffic in one UTC day, as the server accumulates and flushes it. */
+#define USAGE_LAT_BUCKETS 24	/* bucket i holds latencies < 2^i × 50 µs */
+#define USAGE_ROUTES 24
+struct key_usage_day {
+	int64_t day;		/* days since the epoch */
+	int64_t requests, ok, client_errors, server_errors, rate_limited;
+	int64_t latency_us_sum;
+	int64_t lat[USAGE_LAT_BUCKETS];
+	int64_t routes[USAGE_ROUTES];	/* requests per endpoint (enum route of api/) */
+	int64_t hours[24];		/* 429 answers per hour of day (UTC) */
+	int64_t peak_minute;
+	int64_t last_used_at;
+};
+/* Adds u to the stored day (and total_requests/last_used_at of the key). */
+int store_key_usage_add(struct store *s, const char *key_id, const struct key_usage_day *u,
+			struct err *e);
+typedef int (*usage_cb)(void *ctx, const struct key_usage_day *u);
+int store_key_usage(struct store *s, const char *key_id, int64_t from_day, usage_cb cb, void *ctx,
+		    struct err *e);
+
+/* ---- statistics ---- */
+
+/* Writes the stats object (counts by type, category, source, trends, feed
+ * health, top techniques and CVEs) as JSON into b. Costly: callers cache. */
+int store_stats_json(struct store *s, struct buf *b, int64_t now, struct err *e);
+/* Total number of indicator records. */
+int store_ioc_total(struct store *s, int64_t *n, struct err *e);
+
+#endif

@@ -1,0 +1,918 @@
+/*
+ * Indicator records: the merge on write (DESIGN.md section 2), the STIX
+ * version written beside every change, and the filtered reads of the REST API.
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "base/timeutil.h"
+#include "base/xmalloc.h"
+#include "json/jw.h"
+#include "stix/ioc_stix.h"
+#include "store/store_int.h"
+
+static const char *col_text(sqlite3_stmt *st, int i)
+{
+	const char *t = (const char *)sqlite3_column_text(st, i);
+	return t ? t : "";
+}
+
+void row_to_record(sqlite3_stmt *st, struct ioc_record *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->rid = sqlite3_column_int64(st, 0);
+	snprintf(r->id, sizeof(r->id), "%s", col_text(st, 1));
+	r->type = (enum ioc_type)sqlite3_column_int(st, 2);
+	r->value = col_text(st, 3);
+	r->score = sqlite3_column_int(st, 4);
+	r->first_seen = sqlite3_column_int64(st, 5);
+	r->last_seen = sqlite3_column_int64(st, 6);
+	r->valid_until = sqlite3_column_int64(st, 7);
+	r->created_at = sqlite3_column_int64(st, 8);
+	r->updated_at = sqlite3_column_int64(st, 9);
+	r->revoked = sqlite3_column_int(st, 10) != 0;
+	r->feed = col_text(st, 11);
+	r->category = col_text(st, 12);
+	r->reference_url = col_text(st, 13);
+	r->origin = col_text(st, 14);
+	r->context = col_text(st, 15);
+	r->tlp = col_text(st, 16);
+	r->tags = col_text(st, 17);
+	r->techniques = col_text(st, 18);
+	r->industries = col_text(st, 19);
+	r->sources = col_text(st, 20);
+	r->nsources = sqlite3_column_int64(st, 21);
+	r->occurrences = sqlite3_column_int64(st, 22);
+	r->sightings = sqlite3_column_int64(st, 23);
+}
+
+/* ---- writing ---- */
+
+static int tlp_rank(const char *t)
+{
+	static const char *const order[] = { "clear", "green", "amber", "amber+strict", "red" };
+	for (int i = 0; i < 5; i++)
+		if (t && !strcmp(t, order[i]))
+			return i;
+	return 0;
+}
+
+/* Adds each string of v[0..n) to the JSON array arr unless present; caps at max. */
+static void union_strings(json_t *arr, const char *const *v, size_t n, size_t max)
+{
+	for (size_t i = 0; i < n; i++) {
+		size_t j;
+		json_t *x;
+		bool found = false;
+		json_array_foreach(arr, j, x) {
+			if (json_is_string(x) && !strcmp(json_string_value(x), v[i])) {
+				found = true;
+				break;
+			}
+		}
+		if (!found && json_array_size(arr) < max)
+			json_array_append_new(arr, json_string(v[i]));
+	}
+}
+
+static json_t *parse_array(const char *text)
+{
+	json_t *a = text ? json_loads(text, JSON_DISABLE_EOF_CHECK, NULL) : NULL;
+	if (!json_is_array(a)) {
+		json_decref(a);
+		a = json_array();
+	}
+	return a;
+}
+
+static char *dump(json_t *j)
+{
+	char *s = json_dumps(j, JSON_COMPACT);
+	return s ? s : xstrdup("[]");
+}
+
+static json_t *time_json(int64_t us)
+{
+	char t[40];
+	time_format_to(t, us, TIME_MSEC);
+	return json_string(t);
+}
+
+static int64_t json_time(json_t *j)
+{
+	int64_t us = 0;
+	const char *s = json_string_value(j);
+	if (s && time_parse_rfc3339(s, strlen(s), &us, NULL) == 0)
+		return us;
+	return 0;
+}
+
+static json_t *opt_string(const char *s)
+{
+	return s && *s ? json_string(s) : json_null();
+}
+
+/* The per-feed entry of `sources`: created or refreshed from one report. */
+static void merge_source(json_t *sources, const struct ioc_input *in, int score, int64_t first,
+			 int64_t last)
+{
+	const char *feed = in->feed ? in->feed : "";
+	size_t i;
+	json_t *src;
+	json_array_foreach(sources, i, src) {
+		const char *f = json_string_value(json_object_get(src, "feed_name"));
+		if (f && !strcmp(f, feed)) {
+			int64_t fs = json_time(json_object_get(src, "first_seen"));
+			int64_t ls = json_time(json_object_get(src, "last_seen"));
+			if (fs == 0 || first < fs)
+				json_object_set_new(src, "first_seen", time_json(first));
+			if (last > ls)
+				json_object_set_new(src, "last_seen", time_json(last));
+			json_object_set_new(src, "score", json_integer(score));
+			json_int_t c = json_integer_value(json_object_get(src, "occurrence_count"));
+			json_object_set_new(src, "occurrence_count", json_integer(c + 1));
+			if (in->reference_url && *in->reference_url)
+				json_object_set_new(src, "reference_url", json_string(in->reference_url));
+			if (in->context && *in->context)
+				json_object_set_new(src, "context", json_string(in->context));
+			return;
+		}
+	}
+	if (json_array_size(sources) >= IOC_MAX_SOURCES)
+		return;
+	src = json_object();
+	json_object_set_new(src, "feed_name", json_string(feed));
+	json_object_set_new(src, "category", json_string(in->category ? in->category : ""));
+	json_object_set_new(src, "reference_url", opt_string(in->reference_url));
+	json_object_set_new(src, "origin", json_string(in->origin && *in->origin ? in->origin : "feed"));
+	json_object_set_new(src, "first_seen", time_json(first));
+	json_object_set_new(src, "last_seen", time_json(last));
+	json_object_set_new(src, "score", json_integer(score));
+	json_object_set_new(src, "occurrence_count", json_integer(1));
+	json_object_set_new(src, "context", opt_string(in->context));
+	json_array_append_new(sources, src);
+}
+
+/* Score: the best source's score, plus 5 for each further independent source. */
+static int score_of(json_t *sources)
+{
+	size_t i;
+	json_t *src;
+	int best = 0;
+	json_array_foreach(sources, i, src) {
+		int sc = (int)json_integer_value(json_object_get(src, "score"));
+		if (sc > best)
+			best = sc;
+	}
+	size_t n = json_array_size(sources);
+	int s = best + (n > 1 ? (int)(n - 1) * 5 : 0);
+	return s > 100 ? 100 : s;
+}
+
+struct merged {
+	struct ioc_record r;
+	int64_t modified;
+	char *tags, *techniques, *industries, *sources;
+};
+
+static void merged_free(struct merged *m)
+{
+	free(m->tags);
+	free(m->techniques);
+	free(m->industries);
+	free(m->sources);
+}
+
+static int bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	return sqlite3_bind_text(st, i, s ? s : "", -1, SQLITE_STATIC);
+}
+
+static int write_object(struct store *s, const struct ioc_record *r, int64_t modified, struct err *e)
+{
+	struct buf b = BUF_INIT;
+	char sid[80];
+	ioc_stix_object(&b, r, modified);
+	ioc_stix_id(r, sid, sizeof(sid));
+	sqlite3_stmt *st = stmt(s, ST_OBJ_INSERT);
+	int rc = 0;
+	if (st == NULL) {
+		rc = db_fail(s, e, "preparing the object insert");
+		goto out;
+	}
+	bind_text(st, 1, sid);
+	bind_text(st, 2, ioc_stix_type(r->type, r->value));
+	sqlite3_bind_int64(st, 3, modified);
+	sqlite3_bind_int64(st, 4, r->updated_at);
+	sqlite3_bind_int(st, 5, r->revoked);
+	sqlite3_bind_int64(st, 6, r->rid);
+	sqlite3_bind_text(st, 7, b.data, (int)b.len, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		rc = db_fail(s, e, "storing the STIX object");
+	sqlite3_reset(st);
+out:
+	buf_cleanup(&b);
+	return rc;
+}
+
+static int link_rows(struct store *s, enum stmt_id id, const char *const *v, size_t n, int64_t rid,
+		     struct err *e)
+{
+	for (size_t i = 0; i < n; i++) {
+		sqlite3_stmt *st = stmt(s, id);
+		if (st == NULL)
+			return db_fail(s, e, "preparing a link");
+		bind_text(st, 1, v[i]);
+		sqlite3_bind_int64(st, 2, rid);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			return db_fail(s, e, "linking a record");
+		sqlite3_reset(st);
+	}
+	return 0;
+}
+
+static int link_all(struct store *s, const struct ioc_input *in, int64_t rid, struct err *e)
+{
+	sqlite3_stmt *st = stmt(s, ST_FEED_LINK);
+	if (st == NULL)
+		return db_fail(s, e, "preparing a link");
+	bind_text(st, 1, in->feed);
+	bind_text(st, 2, in->category);
+	sqlite3_bind_int64(st, 3, rid);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		return db_fail(s, e, "linking a feed");
+	sqlite3_reset(st);
+	if (link_rows(s, ST_TAG_LINK, in->tags, in->ntags, rid, e) ||
+	    link_rows(s, ST_TECHNIQUE_LINK, in->techniques, in->ntechniques, rid, e) ||
+	    link_rows(s, ST_INDUSTRY_LINK, in->industries, in->nindustries, rid, e))
+		return ERR_DB;
+	return 0;
+}
+
+static int64_t expiry_for(struct store *s, const struct ioc_input *in, int64_t last)
+{
+	if (in->valid_until > 0)
+		return in->valid_until;
+	int64_t days = s->cfg.lifetime_days[in->type];
+	return days > 0 ? last + days * USEC_PER_DAY : 0;
+}
+
+static int put_new(struct store *s, const struct ioc_input *in, int64_t now, struct err *e)
+{
+	struct merged m = { 0 };
+	struct ioc_record *r = &m.r;
+	int rc = 0;
+	int score = in->score >= 0 ? in->score : s->cfg.default_score;
+	int64_t first = in->first_seen > 0 ? in->first_seen : now;
+	int64_t last = in->last_seen > 0 ? in->last_seen : now;
+	if (last < first)
+		last = first;
+
+	json_t *tags = json_array(), *tech = json_array(), *ind = json_array(), *src = json_array();
+	union_strings(tags, in->tags, in->ntags, IOC_MAX_TAGS);
+	union_strings(tech, in->techniques, in->ntechniques, IOC_MAX_TECHNIQUES);
+	union_strings(ind, in->industries, in->nindustries, IOC_MAX_INDUSTRIES);
+	merge_source(src, in, score, first, last);
+	m.tags = dump(tags);
+	m.techniques = dump(tech);
+	m.industries = dump(ind);
+	m.sources = dump(src);
+	json_decref(tags);
+	json_decref(tech);
+	json_decref(ind);
+	json_decref(src);
+
+	ioc_id(in->type, in->value, strlen(in->value), r->id);
+	r->type = in->type;
+	r->value = in->value;
+	r->score = score;
+	r->first_seen = first;
+	r->last_seen = last;
+	r->valid_until = expiry_for(s, in, last);
+	r->updated_at = clock_next(s);
+	r->created_at = r->updated_at;
+	m.modified = r->updated_at / 1000 * 1000;
+	r->feed = in->feed ? in->feed : "";
+	r->category = in->category ? in->category : "";
+	r->reference_url = in->reference_url ? in->reference_url : "";
+	r->origin = in->origin && *in->origin ? in->origin : "feed";
+	r->context = in->context ? in->context : "";
+	r->tlp = in->tlp ? in->tlp : "clear";
+	r->tags = m.tags;
+	r->techniques = m.techniques;
+	r->industries = m.industries;
+	r->sources = m.sources;
+	r->nsources = 1;
+	r->occurrences = 1;
+
+	sqlite3_stmt *st = stmt(s, ST_IOC_INSERT);
+	if (st == NULL) {
+		rc = db_fail(s, e, "preparing the insert");
+		goto out;
+	}
+	bind_text(st, 1, r->id);
+	sqlite3_bind_int(st, 2, r->type);
+	bind_text(st, 3, r->value);
+	sqlite3_bind_int(st, 4, r->score);
+	sqlite3_bind_int64(st, 5, r->first_seen);
+	sqlite3_bind_int64(st, 6, r->last_seen);
+	sqlite3_bind_int64(st, 7, r->valid_until);
+	sqlite3_bind_int64(st, 8, r->created_at);
+	sqlite3_bind_int64(st, 9, r->updated_at);
+	sqlite3_bind_int(st, 10, 0);
+	bind_text(st, 11, r->feed);
+	bind_text(st, 12, r->category);
+	bind_text(st, 13, r->reference_url);
+	bind_text(st, 14, r->origin);
+	bind_text(st, 15, r->context);
+	bind_text(st, 16, r->tlp);
+	bind_text(st, 17, r->tags);
+	bind_text(st, 18, r->techniques);
+	bind_text(st, 19, r->industries);
+	bind_text(st, 20, r->sources);
+	sqlite3_bind_int64(st, 21, 1);
+	sqlite3_bind_int64(st, 22, 1);
+	sqlite3_bind_int64(st, 23, 0);
+	sqlite3_bind_int64(st, 24, m.modified);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		rc = db_fail(s, e, "inserting an indicator");
+		sqlite3_reset(st);
+		goto out;
+	}
+	sqlite3_reset(st);
+	r->rid = sqlite3_last_insert_rowid(s->db);
+
+	st = stmt(s, ST_FTS_INSERT);
+	if (st == NULL) {
+		rc = db_fail(s, e, "preparing the search index insert");
+		goto out;
+	}
+	sqlite3_bind_int64(st, 1, r->rid);
+	bind_text(st, 2, r->value);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		rc = db_fail(s, e, "indexing a value");
+		sqlite3_reset(st);
+		goto out;
+	}
+	sqlite3_reset(st);
+	rc = link_all(s, in, r->rid, e);
+	if (rc == 0)
+		rc = write_object(s, r, m.modified, e);
+out:
+	merged_free(&m);
+	return rc;
+}
+
+static int put_merge(struct store *s, sqlite3_stmt *found, const struct ioc_input *in, int64_t now,
+		     struct err *e)
+{
+	struct merged m = { 0 };
+	struct ioc_record *r = &m.r;
+	row_to_record(found, r);
+	int64_t prev_modified = sqlite3_column_int64(found, 24);
+	int rc = 0;
+	int score = in->score >= 0 ? in->score : s->cfg.default_score;
+	int64_t first = in->first_seen > 0 ? in->first_seen : now;
+	int64_t last = in->last_seen > 0 ? in->last_seen : now;
+	if (last < first)
+		last = first;
+
+	/* The row's text lives in the statement; copy what we keep past the next step. */
+	char *context = xstrdup(in->context && *in->context && !*r->context ? in->context : r->context);
+	char *tlp = xstrdup(in->tlp && tlp_rank(in->tlp) > tlp_rank(r->tlp) ? in->tlp : r->tlp);
+	char *value = xstrdup(r->value);
+	char *feed = xstrdup(r->feed), *category = xstrdup(r->category);
+	char *ref = xstrdup(r->reference_url), *origin = xstrdup(r->origin);
+	json_t *tags = parse_array(r->tags), *tech = parse_array(r->techniques);
+	json_t *ind = parse_array(r->industries), *src = parse_array(r->sources);
+	union_strings(tags, in->tags, in->ntags, IOC_MAX_TAGS);
+	union_strings(tech, in->techniques, in->ntechniques, IOC_MAX_TECHNIQUES);
+	union_strings(ind, in->industries, in->nindustries, IOC_MAX_INDUSTRIES);
+	merge_source(src, in, score, first, last);
+	m.tags = dump(tags);
+	m.techniques = dump(tech);
+	m.industries = dump(ind);
+	m.sources = dump(src);
+	r->score = score_of(src);
+	r->nsources = (int64_t)json_array_size(src);
+	json_decref(tags);
+	json_decref(tech);
+	json_decref(ind);
+	json_decref(src);
+	sqlite3_reset(found);
+
+	if (first < r->first_seen)
+		r->first_seen = first;
+	if (last > r->last_seen)
+		r->last_seen = last;
+	int64_t vu = expiry_for(s, in, r->last_seen);
+	r->valid_until = (r->valid_until == 0 || vu == 0) ? 0 : (vu > r->valid_until ? vu : r->valid_until);
+	r->occurrences++;
+	r->updated_at = clock_next(s);
+	m.modified = r->updated_at / 1000 * 1000;
+	if (m.modified <= prev_modified)
+		m.modified = prev_modified + 1000;
+	r->value = value;
+	r->feed = feed;
+	r->category = category;
+	r->reference_url = ref;
+	r->origin = origin;
+	r->context = context;
+	r->tlp = tlp;
+	r->tags = m.tags;
+	r->techniques = m.techniques;
+	r->industries = m.industries;
+	r->sources = m.sources;
+
+	sqlite3_stmt *st = stmt(s, ST_IOC_UPDATE);
+	if (st == NULL) {
+		rc = db_fail(s, e, "preparing the update");
+		goto out;
+	}
+	sqlite3_bind_int64(st, 1, r->rid);
+	sqlite3_bind_int(st, 2, r->score);
+	sqlite3_bind_int64(st, 3, r->first_seen);
+	sqlite3_bind_int64(st, 4, r->last_seen);
+	sqlite3_bind_int64(st, 5, r->valid_until);
+	sqlite3_bind_int64(st, 6, r->updated_at);
+	sqlite3_bind_int(st, 7, r->revoked);
+	bind_text(st, 8, r->context);
+	bind_text(st, 9, r->tlp);
+	bind_text(st, 10, r->tags);
+	bind_text(st, 11, r->techniques);
+	bind_text(st, 12, r->industries);
+	bind_text(st, 13, r->sources);
+	sqlite3_bind_int64(st, 14, r->nsources);
+	sqlite3_bind_int64(st, 15, r->occurrences);
+	sqlite3_bind_int64(st, 16, m.modified);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		rc = db_fail(s, e, "updating an indicator");
+		sqlite3_reset(st);
+		goto out;
+	}
+	sqlite3_reset(st);
+	rc = link_all(s, in, r->rid, e);
+	if (rc == 0)
+		rc = write_object(s, r, m.modified, e);
+out:
+	free(context);
+	free(tlp);
+	free(value);
+	free(feed);
+	free(category);
+	free(ref);
+	free(origin);
+	merged_free(&m);
+	return rc;
+}
+
+int store_ioc_put_batch(struct store *s, const struct ioc_input *in, size_t n, struct put_stats *stats,
+			struct err *e)
+{
+	struct put_stats local = { 0 };
+	int64_t now = time_now_us();
+	int rc = tx_begin(s, e);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < n; i++) {
+		sqlite3_stmt *st = stmt(s, ST_IOC_FIND);
+		if (st == NULL) {
+			rc = db_fail(s, e, "preparing the lookup");
+			break;
+		}
+		sqlite3_bind_int(st, 1, in[i].type);
+		sqlite3_bind_text(st, 2, in[i].value, -1, SQLITE_STATIC);
+		int step = sqlite3_step(st);
+		if (step == SQLITE_ROW) {
+			rc = put_merge(s, st, &in[i], now, e);
+			local.updated++;
+		} else if (step == SQLITE_DONE) {
+			sqlite3_reset(st);
+			rc = put_new(s, &in[i], now, e);
+			local.added++;
+		} else {
+			rc = db_fail(s, e, "looking up an indicator");
+			sqlite3_reset(st);
+		}
+		if (rc)
+			break;
+	}
+	if (rc) {
+		tx_rollback(s);
+		return rc;
+	}
+	rc = tx_commit(s, e);
+	if (rc == 0 && stats) {
+		stats->added += local.added;
+		stats->updated += local.updated;
+	}
+	return rc;
+}
+
+int store_ioc_revoke(struct store *s, const char *uuid, const char *reason, struct err *e)
+{
+	int rc = tx_begin(s, e);
+	if (rc)
+		return rc;
+	sqlite3_stmt *st = stmt_sql(s, "SELECT " IOC_COLS ",modified FROM iocs WHERE uuid = ?1", e);
+	if (st == NULL) {
+		tx_rollback(s);
+		return ERR_DB;
+	}
+	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		tx_rollback(s);
+		return err_set(e, ERR_NOT_FOUND, "no indicator with id %s", uuid);
+	}
+	struct ioc_record r;
+	row_to_record(st, &r);
+	int64_t prev_modified = sqlite3_column_int64(st, 24);
+	struct buf copy = BUF_INIT;
+	/* Keep the row's strings alive past the statement's reset. */
+	const char **fields[] = { &r.value, &r.feed, &r.category, &r.reference_url, &r.origin,
+				  &r.context, &r.tlp, &r.tags, &r.techniques, &r.industries, &r.sources };
+	size_t offs[sizeof(fields) / sizeof(fields[0])];
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		offs[i] = copy.len;
+		buf_append(&copy, *fields[i], strlen(*fields[i]) + 1);
+	}
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		*fields[i] = copy.data + offs[i];
+	sqlite3_reset(st);
+	(void)reason;
+
+	r.revoked = true;
+	r.updated_at = clock_next(s);
+	int64_t modified = r.updated_at / 1000 * 1000;
+	if (modified <= prev_modified)
+		modified = prev_modified + 1000;
+	st = stmt_sql(s, "UPDATE iocs SET revoked = 1, updated_at = ?2, modified = ?3 WHERE rid = ?1", e);
+	if (st == NULL) {
+		rc = ERR_DB;
+		goto fail;
+	}
+	sqlite3_bind_int64(st, 1, r.rid);
+	sqlite3_bind_int64(st, 2, r.updated_at);
+	sqlite3_bind_int64(st, 3, modified);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		rc = db_fail(s, e, "revoking");
+		sqlite3_reset(st);
+		goto fail;
+	}
+	sqlite3_reset(st);
+	rc = write_object(s, &r, modified, e);
+	if (rc)
+		goto fail;
+	buf_cleanup(&copy);
+	return tx_commit(s, e);
+fail:
+	buf_cleanup(&copy);
+	tx_rollback(s);
+	return rc;
+}
+
+int store_feed_note(struct store *s, const char *feed, const char *category, int64_t read,
+		    int64_t added, int64_t updated, int64_t rejected, struct err *e)
+{
+	sqlite3_stmt *st = stmt_sql(
+		s,
+		"INSERT INTO feeds(name, category, last_import_at, imports, last_read, last_added,"
+		" last_updated, last_rejected) VALUES (?1, ?2, ?3, 1, ?4, ?5, ?6, ?7)"
+		" ON CONFLICT(name) DO UPDATE SET category = excluded.category,"
+		" last_import_at = excluded.last_import_at, imports = imports + 1,"
+		" last_read = excluded.last_read, last_added = excluded.last_added,"
+		" last_updated = excluded.last_updated, last_rejected = excluded.last_rejected",
+		e);
+	if (st == NULL)
+		return ERR_DB;
+	bind_text(st, 1, feed);
+	bind_text(st, 2, category);
+	sqlite3_bind_int64(st, 3, time_now_us());
+	sqlite3_bind_int64(st, 4, read);
+	sqlite3_bind_int64(st, 5, added);
+	sqlite3_bind_int64(st, 6, updated);
+	sqlite3_bind_int64(st, 7, rejected);
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(s, e, "noting the feed");
+	sqlite3_reset(st);
+	return rc;
+}
+
+/* ---- reading ---- */
+
+struct q {
+	struct buf sql;
+	/* bindings, in order: kind 'i' int64 or 't' text */
+	char kind[32];
+	int64_t ival[32];
+	const char *tval[32];
+	int n;
+};
+
+static void bind_i(struct q *q, int64_t v)
+{
+	q->kind[q->n] = 'i';
+	q->ival[q->n++] = v;
+}
+
+static void bind_t(struct q *q, const char *v)
+{
+	q->kind[q->n] = 't';
+	q->tval[q->n++] = v;
+}
+
+static void build_where(struct q *q, const struct ioc_filter *f)
+{
+	buf_puts(&q->sql, " WHERE 1");
+	if (f->types) {
+		int first = 1;
+		buf_puts(&q->sql, " AND type IN (");
+		for (int t = 1; t < IOC_TYPE_COUNT; t++) {
+			if (!(f->types & (1u << t)))
+				continue;
+			buf_printf(&q->sql, "%s%d", first ? "" : ",", t);
+			first = 0;
+		}
+		buf_putc(&q->sql, ')');
+	}
+	if (f->bands && f->bands != 0xf) {
+		static const char *const ranges[4] = { "score = 0", "score BETWEEN 1 AND 29",
+						       "score BETWEEN 30 AND 69", "score >= 70" };
+		int first = 1;
+		buf_puts(&q->sql, " AND (");
+		for (int b = 0; b < 4; b++) {
+			if (!(f->bands & (1u << b)))
+				continue;
+			buf_printf(&q->sql, "%s%s", first ? "" : " OR ", ranges[b]);
+			first = 0;
+		}
+		buf_putc(&q->sql, ')');
+	}
+	if (f->min_score >= 0) {
+		buf_puts(&q->sql, " AND score >= ?");
+		bind_i(q, f->min_score);
+	}
+	if (f->since > 0) {
+		buf_puts(&q->sql, " AND updated_at >= ?");
+		bind_i(q, f->since);
+	}
+	if (f->until > 0) {
+		buf_puts(&q->sql, " AND updated_at <= ?");
+		bind_i(q, f->until);
+	}
+	if (f->tag) {
+		buf_puts(&q->sql, " AND rid IN (SELECT rid FROM ioc_tags WHERE tag = ?)");
+		bind_t(q, f->tag);
+	}
+	if (f->industry) {
+		buf_puts(&q->sql, " AND rid IN (SELECT rid FROM ioc_industries WHERE industry = ?)");
+		bind_t(q, f->industry);
+	}
+	if (f->source) {
+		buf_puts(&q->sql, " AND rid IN (SELECT rid FROM ioc_feeds WHERE feed = ?)");
+		bind_t(q, f->source);
+	}
+	if (f->category) {
+		buf_puts(&q->sql, " AND rid IN (SELECT rid FROM ioc_feeds WHERE category = ?)");
+		bind_t(q, f->category);
+	}
+	if (!f->include_expired) {
+		buf_puts(&q->sql, " AND revoked = 0 AND (valid_until = 0 OR valid_until > ?)");
+		bind_i(q, f->now);
+	}
+}
+
+static void bind_all(sqlite3_stmt *st, const struct q *q)
+{
+	for (int i = 0; i < q->n; i++) {
+		if (q->kind[i] == 'i')
+			sqlite3_bind_int64(st, i + 1, q->ival[i]);
+		else
+			sqlite3_bind_text(st, i + 1, q->tval[i], -1, SQLITE_STATIC);
+	}
+}
+
+static int walk(struct store *s, sqlite3_stmt *st, ioc_cb cb, void *ctx, struct err *e)
+{
+	int rc, crc = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct ioc_record r;
+		row_to_record(st, &r);
+		crc = cb(ctx, &r);
+		if (crc)
+			break;
+	}
+	int bad = rc != SQLITE_ROW && rc != SQLITE_DONE;
+	sqlite3_reset(st);
+	if (bad)
+		return db_fail(s, e, "reading indicators");
+	return crc;
+}
+
+int store_ioc_list(struct store *s, const struct ioc_filter *f, ioc_cb cb, void *ctx, struct err *e)
+{
+	struct q q = { BUF_INIT, { 0 }, { 0 }, { 0 }, 0 };
+	buf_puts(&q.sql, "SELECT " IOC_COLS " FROM iocs");
+	build_where(&q, f);
+	if (f->before_rid > 0) {
+		buf_puts(&q.sql, " AND rid < ?");
+		bind_i(&q, f->before_rid);
+	}
+	buf_puts(&q.sql, " ORDER BY rid DESC LIMIT ? OFFSET ?");
+	bind_i(&q, f->limit);
+	bind_i(&q, f->offset);
+	sqlite3_stmt *st = stmt_sql(s, q.sql.data, e);
+	int rc = ERR_DB;
+	if (st) {
+		bind_all(st, &q);
+		rc = walk(s, st, cb, ctx, e);
+	}
+	buf_cleanup(&q.sql);
+	return rc;
+}
+
+int store_ioc_count(struct store *s, const struct ioc_filter *f, int64_t cap, int64_t *n,
+		    bool *estimated, struct err *e)
+{
+	struct q q = { BUF_INIT, { 0 }, { 0 }, { 0 }, 0 };
+	/* The cap-th match's rid tells the density of matches among rids. */
+	buf_puts(&q.sql, "SELECT rid FROM iocs");
+	build_where(&q, f);
+	buf_puts(&q.sql, " ORDER BY rid DESC LIMIT 1 OFFSET ?");
+	bind_i(&q, cap);
+	int rc = 0;
+	*estimated = false;
+	sqlite3_stmt *st = stmt_sql(s, q.sql.data, e);
+	if (st == NULL) {
+		rc = ERR_DB;
+		goto out;
+	}
+	bind_all(st, &q);
+	int step = sqlite3_step(st);
+	if (step == SQLITE_ROW) {
+		int64_t rid_at_cap = sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+		sqlite3_stmt *mx = stmt_sql(s, "SELECT max(rid) FROM iocs", e);
+		int64_t maxrid = 0;
+		if (mx && sqlite3_step(mx) == SQLITE_ROW)
+			maxrid = sqlite3_column_int64(mx, 0);
+		if (mx)
+			sqlite3_reset(mx);
+		double span = (double)(maxrid - rid_at_cap + 1);
+		*n = span > 0 ? (int64_t)((double)(cap + 1) / span * (double)maxrid) : cap + 1;
+		if (*n <= cap)
+			*n = cap + 1;
+		*estimated = true;
+		goto out;
+	}
+	sqlite3_reset(st);
+	if (step != SQLITE_DONE) {
+		rc = db_fail(s, e, "counting");
+		goto out;
+	}
+	buf_reset(&q.sql);
+	q.n = 0;
+	buf_puts(&q.sql, "SELECT count(*) FROM iocs");
+	build_where(&q, f);
+	st = stmt_sql(s, q.sql.data, e);
+	if (st == NULL) {
+		rc = ERR_DB;
+		goto out;
+	}
+	bind_all(st, &q);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*n = sqlite3_column_int64(st, 0);
+	else
+		rc = db_fail(s, e, "counting");
+	sqlite3_reset(st);
+out:
+	buf_cleanup(&q.sql);
+	return rc;
+}
+
+static int get_one(struct store *s, sqlite3_stmt *st, ioc_cb cb, void *ctx, struct err *e)
+{
+	int step = sqlite3_step(st);
+	if (step == SQLITE_ROW) {
+		struct ioc_record r;
+		row_to_record(st, &r);
+		int rc = cb(ctx, &r);
+		sqlite3_reset(st);
+		return rc;
+	}
+	sqlite3_reset(st);
+	if (step == SQLITE_DONE)
+		return err_set(e, ERR_NOT_FOUND, "no such indicator");
+	return db_fail(s, e, "reading an indicator");
+}
+
+int store_ioc_get(struct store *s, const char *uuid, ioc_cb cb, void *ctx, struct err *e)
+{
+	sqlite3_stmt *st = stmt_sql(s, "SELECT " IOC_COLS " FROM iocs WHERE uuid = ?1", e);
+	if (st == NULL)
+		return ERR_DB;
+	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+	return get_one(s, st, cb, ctx, e);
+}
+
+int store_ioc_get_value(struct store *s, enum ioc_type t, const char *value, ioc_cb cb, void *ctx,
+			struct err *e)
+{
+	sqlite3_stmt *st = stmt_sql(s, "SELECT " IOC_COLS " FROM iocs WHERE type = ?1 AND value = ?2", e);
+	if (st == NULL)
+		return ERR_DB;
+	sqlite3_bind_int(st, 1, t);
+	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+	return get_one(s, st, cb, ctx, e);
+}
+
+int store_ioc_search(struct store *s, const char *q, unsigned types, int64_t limit, ioc_cb cb,
+		     void *ctx, struct err *e)
+{
+	/* An FTS5 phrase: the trigram tokenizer turns it into a substring match. */
+	struct buf phrase = BUF_INIT;
+	buf_putc(&phrase, '"');
+	for (const char *p = q; *p; p++) {
+		if (*p == '"')
+			buf_putc(&phrase, '"');
+		buf_putc(&phrase, *p);
+	}
+	buf_putc(&phrase, '"');
+	struct buf sql = BUF_INIT;
+	buf_puts(&sql, "SELECT " IOC_COLS " FROM iocs WHERE rid IN"
+		       " (SELECT rowid FROM ioc_fts WHERE ioc_fts MATCH ?1)");
+	if (types) {
+		buf_puts(&sql, " AND type IN (");
+		int first = 1;
+		for (int t = 1; t < IOC_TYPE_COUNT; t++)
+			if (types & (1u << t)) {
+				buf_printf(&sql, "%s%d", first ? "" : ",", t);
+				first = 0;
+			}
+		buf_putc(&sql, ')');
+	}
+	buf_puts(&sql, " ORDER BY rid DESC LIMIT ?2");
+	int rc = ERR_DB;
+	sqlite3_stmt *st = stmt_sql(s, sql.data, e);
+	if (st) {
+		sqlite3_bind_text(st, 1, phrase.data, (int)phrase.len, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, limit);
+		rc = walk(s, st, cb, ctx, e);
+	}
+	buf_cleanup(&sql);
+	buf_cleanup(&phrase);
+	return rc;
+}
+
+int store_ioc_related(struct store *s, const struct ioc_record *r, int64_t limit, ioc_cb cb,
+		      void *ctx, struct err *e)
+{
+	if (r->reference_url == NULL || *r->reference_url == '\0')
+		return 0;
+	sqlite3_stmt *st = stmt_sql(s, "SELECT " IOC_COLS " FROM iocs WHERE reference_url = ?1"
+				       " AND rid <> ?2 ORDER BY rid DESC LIMIT ?3", e);
+	if (st == NULL)
+		return ERR_DB;
+	sqlite3_bind_text(st, 1, r->reference_url, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, r->rid);
+	sqlite3_bind_int64(st, 3, limit);
+	return walk(s, st, cb, ctx, e);
+}
+
+int store_objects_since(struct store *s, int64_t after, int64_t limit, object_cb cb, void *ctx,
+			struct err *e)
+{
+	sqlite3_stmt *st = stmt_sql(s, "SELECT stix_id, date_added, json FROM objects"
+				       " WHERE date_added > ?1 ORDER BY date_added LIMIT ?2", e);
+	if (st == NULL)
+		return ERR_DB;
+	sqlite3_bind_int64(st, 1, after);
+	sqlite3_bind_int64(st, 2, limit);
+	int rc, crc = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		crc = cb(ctx, col_text(st, 0), sqlite3_column_int64(st, 1), col_text(st, 2),
+			 (size_t)sqlite3_column_bytes(st, 2));
+		if (crc)
+			break;
+	}
+	int bad = rc != SQLITE_ROW && rc != SQLITE_DONE;
+	sqlite3_reset(st);
+	return bad ? db_fail(s, e, "reading objects") : crc;
+}
+
+int store_ioc_total(struct store *s, int64_t *n, struct err *e)
+{
+	sqlite3_stmt *st = stmt_sql(s, "SELECT count(*) FROM iocs", e);
+	if (st == NULL)
+		return ERR_DB;
+	int rc = 0;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*n = sqlite3_column_int64(st, 0);
+	else
+		rc = db_fail(s, e, "counting");
+	sqlite3_reset(st);
+	return rc;
+}

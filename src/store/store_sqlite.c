@@ -1,0 +1,376 @@
+/*
+ * The SQLite backend: opening, migrations, statements, transactions and the
+ * commit-ordered clock. Records are in store_ioc.c, keys in store_keys.c.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "base/timeutil.h"
+#include "base/xmalloc.h"
+#include "store/store_int.h"
+
+/*
+ * Schema migrations, in order; user_version is the number applied. Never
+ * edit an applied step: append a new one.
+ */
+static const char *const migrations[] = {
+	/* 1: the indicator index, the object store, keys, usage, feeds */
+	"CREATE TABLE clock(id INTEGER PRIMARY KEY CHECK (id = 1), last INTEGER NOT NULL);"
+	"INSERT INTO clock VALUES (1, 0);"
+	"CREATE TABLE iocs("
+	" rid INTEGER PRIMARY KEY,"
+	" uuid TEXT NOT NULL UNIQUE,"
+	" type INTEGER NOT NULL,"
+	" value TEXT NOT NULL,"
+	" score INTEGER NOT NULL,"
+	" first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,"
+	" valid_until INTEGER NOT NULL DEFAULT 0,"	/* 0 = never */
+	" created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL UNIQUE,"
+	" revoked INTEGER NOT NULL DEFAULT 0,"
+	" feed TEXT NOT NULL DEFAULT '', category TEXT NOT NULL DEFAULT '',"
+	" reference_url TEXT NOT NULL DEFAULT '', origin TEXT NOT NULL DEFAULT 'feed',"
+	" context TEXT NOT NULL DEFAULT '', tlp TEXT NOT NULL DEFAULT 'clear',"
+	" tags TEXT NOT NULL DEFAULT '[]', techniques TEXT NOT NULL DEFAULT '[]',"
+	" industries TEXT NOT NULL DEFAULT '[]', sources TEXT NOT NULL DEFAULT '[]',"
+	" nsources INTEGER NOT NULL DEFAULT 1, occurrences INTEGER NOT NULL DEFAULT 1,"
+	" sightings INTEGER NOT NULL DEFAULT 0,"
+	" modified INTEGER NOT NULL,"	/* the STIX version's time stamp */
+	" UNIQUE(type, value));"
+	"CREATE INDEX iocs_type ON iocs(type);"
+	"CREATE INDEX iocs_type_updated ON iocs(type, updated_at);"
+	"CREATE INDEX iocs_ref ON iocs(reference_url) WHERE reference_url <> '';"
+	"CREATE TABLE ioc_feeds(feed TEXT NOT NULL, category TEXT NOT NULL, rid INTEGER NOT NULL,"
+	" PRIMARY KEY(feed, rid)) WITHOUT ROWID;"
+	"CREATE INDEX ioc_feeds_category ON ioc_feeds(category, rid);"
+	"CREATE TABLE ioc_tags(tag TEXT NOT NULL, rid INTEGER NOT NULL, PRIMARY KEY(tag, rid)) WITHOUT ROWID;"
+	"CREATE TABLE ioc_techniques(technique TEXT NOT NULL, rid INTEGER NOT NULL,"
+	" PRIMARY KEY(technique, rid)) WITHOUT ROWID;"
+	"CREATE TABLE ioc_industries(industry TEXT NOT NULL, rid INTEGER NOT NULL,"
+	" PRIMARY KEY(industry, rid)) WITHOUT ROWID;"
+	"CREATE VIRTUAL TABLE ioc_fts USING fts5(value, content='iocs', content_rowid='rid',"
+	" tokenize='trigram');"
+	"CREATE TABLE objects("
+	" seq INTEGER PRIMARY KEY,"
+	" stix_id TEXT NOT NULL, type TEXT NOT NULL, spec_version TEXT NOT NULL DEFAULT '2.1',"
+	" modified INTEGER NOT NULL, date_added INTEGER NOT NULL UNIQUE,"
+	" revoked INTEGER NOT NULL DEFAULT 0, ioc_rid INTEGER,"
+	" json TEXT NOT NULL,"
+	" UNIQUE(stix_id, modified));"
+	"CREATE TABLE api_keys("
+	" id TEXT PRIMARY KEY, prefix TEXT NOT NULL, hash BLOB NOT NULL UNIQUE,"
+	" name TEXT NOT NULL, tier INTEGER NOT NULL, scopes INTEGER NOT NULL,"
+	" created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL DEFAULT 0,"
+	" revoked_at INTEGER NOT NULL DEFAULT 0, revoke_reason TEXT NOT NULL DEFAULT '',"
+	" last_used_at INTEGER NOT NULL DEFAULT 0, total_requests INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX api_keys_prefix ON api_keys(prefix);"
+	"CREATE TABLE key_usage("
+	" key_id TEXT NOT NULL, day INTEGER NOT NULL,"
+	" requests INTEGER NOT NULL DEFAULT 0, ok INTEGER NOT NULL DEFAULT 0,"
+	" client_errors INTEGER NOT NULL DEFAULT 0, server_errors INTEGER NOT NULL DEFAULT 0,"
+	" rate_limited INTEGER NOT NULL DEFAULT 0, latency_us_sum INTEGER NOT NULL DEFAULT 0,"
+	" lat BLOB, routes BLOB, hours BLOB, peak_minute INTEGER NOT NULL DEFAULT 0,"
+	" PRIMARY KEY(key_id, day)) WITHOUT ROWID;"
+	"CREATE TABLE feeds("
+	" name TEXT PRIMARY KEY, category TEXT NOT NULL DEFAULT '',"
+	" last_import_at INTEGER NOT NULL DEFAULT 0, imports INTEGER NOT NULL DEFAULT 0,"
+	" last_read INTEGER NOT NULL DEFAULT 0, last_added INTEGER NOT NULL DEFAULT 0,"
+	" last_updated INTEGER NOT NULL DEFAULT 0, last_rejected INTEGER NOT NULL DEFAULT 0);",
+};
+
+#define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+static const char *const stmt_sql_text[ST_COUNT] = {
+	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_DATA_VERSION] = "PRAGMA data_version",
+	[ST_CLOCK_GET] = "SELECT last FROM clock WHERE id = 1",
+	[ST_CLOCK_SET] = "UPDATE clock SET last = ?1 WHERE id = 1",
+	[ST_IOC_FIND] = "SELECT " IOC_COLS ",modified FROM iocs WHERE type = ?1 AND value = ?2",
+	[ST_IOC_INSERT] =
+		"INSERT INTO iocs(uuid,type,value,score,first_seen,last_seen,valid_until,created_at,"
+		"updated_at,revoked,feed,category,reference_url,origin,context,tlp,tags,techniques,"
+		"industries,sources,nsources,occurrences,sightings,modified) VALUES"
+		"(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24)",
+	[ST_IOC_UPDATE] =
+		"UPDATE iocs SET score=?2,first_seen=?3,last_seen=?4,valid_until=?5,updated_at=?6,"
+		"revoked=?7,context=?8,tlp=?9,tags=?10,techniques=?11,industries=?12,sources=?13,"
+		"nsources=?14,occurrences=?15,modified=?16 WHERE rid = ?1",
+	[ST_FEED_LINK] = "INSERT OR IGNORE INTO ioc_feeds(feed, category, rid) VALUES (?1, ?2, ?3)",
+	[ST_TAG_LINK] = "INSERT OR IGNORE INTO ioc_tags(tag, rid) VALUES (?1, ?2)",
+	[ST_TECHNIQUE_LINK] = "INSERT OR IGNORE INTO ioc_techniques(technique, rid) VALUES (?1, ?2)",
+	[ST_INDUSTRY_LINK] = "INSERT OR IGNORE INTO ioc_industries(industry, rid) VALUES (?1, ?2)",
+	[ST_FTS_INSERT] = "INSERT INTO ioc_fts(rowid, value) VALUES (?1, ?2)",
+	[ST_OBJ_INSERT] = "INSERT INTO objects(stix_id, type, modified, date_added, revoked, ioc_rid, json)"
+			  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[ST_KEY_INSERT] = "INSERT INTO api_keys(id, prefix, hash, name, tier, scopes, created_at,"
+			  " expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[ST_KEY_BY_HASH] = "SELECT id, prefix, hash, name, tier, scopes, created_at, expires_at,"
+			   " revoked_at, last_used_at, total_requests, revoke_reason FROM api_keys"
+			   " WHERE hash = ?1",
+	[ST_KEY_BY_ID] = "SELECT id, prefix, hash, name, tier, scopes, created_at, expires_at,"
+			 " revoked_at, last_used_at, total_requests, revoke_reason FROM api_keys"
+			 " WHERE id = ?1 OR prefix = ?1",
+	[ST_KEY_USAGE_ADD] =
+		"INSERT INTO key_usage(key_id, day, requests, ok, client_errors, server_errors,"
+		" rate_limited, latency_us_sum, lat, routes, hours, peak_minute)"
+		" VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?11,?12,?10)"
+		" ON CONFLICT(key_id, day) DO UPDATE SET requests = requests + excluded.requests,"
+		" ok = ok + excluded.ok, client_errors = client_errors + excluded.client_errors,"
+		" server_errors = server_errors + excluded.server_errors,"
+		" rate_limited = rate_limited + excluded.rate_limited,"
+		" latency_us_sum = latency_us_sum + excluded.latency_us_sum,"
+		" lat = cairn_hist_add(lat, excluded.lat),"
+		" routes = cairn_hist_add(routes, excluded.routes),"
+		" hours = cairn_hist_add(hours, excluded.hours),"
+		" peak_minute = max(peak_minute, excluded.peak_minute)",
+	[ST_KEY_TOUCH] = "UPDATE api_keys SET total_requests = total_requests + ?2,"
+			 " last_used_at = max(last_used_at, ?3) WHERE id = ?1",
+};
+
+int db_fail(struct store *s, struct err *e, const char *what)
+{
+	return err_set(e, ERR_DB, "%s: %s", what, sqlite3_errmsg(s->db));
+}
+
+sqlite3_stmt *stmt(struct store *s, enum stmt_id id)
+{
+	sqlite3_stmt *st = s->st[id];
+	if (st == NULL) {
+		if (sqlite3_prepare_v3(s->db, stmt_sql_text[id], -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) !=
+		    SQLITE_OK) {
+			log_error("preparing statement %d: %s", (int)id, sqlite3_errmsg(s->db));
+			return NULL;
+		}
+		s->st[id] = st;
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return st;
+}
+
+sqlite3_stmt *stmt_sql(struct store *s, const char *sql, struct err *e)
+{
+	struct cached_stmt *victim = &s->cache[0];
+	for (int i = 0; i < STMT_CACHE; i++) {
+		struct cached_stmt *c = &s->cache[i];
+		if (c->sql && strcmp(c->sql, sql) == 0) {
+			c->used = ++s->tick;
+			sqlite3_reset(c->st);
+			sqlite3_clear_bindings(c->st);
+			return c->st;
+		}
+		if (c->used < victim->used)
+			victim = c;
+	}
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+		db_fail(s, e, "preparing a query");
+		return NULL;
+	}
+	sqlite3_finalize(victim->st);
+	free(victim->sql);
+	victim->sql = xstrdup(sql);
+	victim->st = st;
+	victim->used = ++s->tick;
+	return st;
+}
+
+/* cairn_hist_add(a, b): element-wise sum of two counter arrays (blobs of int64). */
+static void hist_add(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	enum { MAXN = 64 };
+	int64_t out[MAXN] = { 0 };
+	int len = 0;
+	(void)argc;
+	for (int k = 0; k < 2; k++) {
+		const void *p = sqlite3_value_blob(argv[k]);
+		int n = sqlite3_value_bytes(argv[k]);
+		if (p == NULL || n <= 0 || n % 8 || n > (int)sizeof(out))
+			continue;
+		int64_t tmp[MAXN];
+		memcpy(tmp, p, (size_t)n);
+		for (int i = 0; i < n / 8; i++)
+			out[i] += tmp[i];
+		if (n > len)
+			len = n;
+	}
+	sqlite3_result_blob(ctx, out, len, SQLITE_TRANSIENT);
+}
+
+static int exec(struct store *s, const char *sql, struct err *e)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		err_set(e, ERR_DB, "%s", msg ? msg : sqlite3_errmsg(s->db));
+		sqlite3_free(msg);
+		return ERR_DB;
+	}
+	return 0;
+}
+
+static int user_version(struct store *s, int *v, struct err *e)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+		return db_fail(s, e, "reading the schema version");
+	*v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+	sqlite3_finalize(st);
+	return 0;
+}
+
+static int migrate(struct store *s, struct err *e)
+{
+	int v;
+	if (user_version(s, &v, e))
+		return ERR_DB;
+	if (v > SCHEMA_VERSION)
+		return err_set(e, ERR_CONFLICT,
+			       "database schema %d is newer than this cairn understands (%d)", v,
+			       SCHEMA_VERSION);
+	if (v == SCHEMA_VERSION)
+		return 0;
+	if (exec(s, "BEGIN IMMEDIATE", e))
+		return ERR_DB;
+	/* Re-read under the write lock: another process may have migrated meanwhile. */
+	if (user_version(s, &v, e))
+		goto fail;
+	for (; v < SCHEMA_VERSION; v++) {
+		char pragma[64];
+		if (exec(s, migrations[v], e))
+			goto fail;
+		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", v + 1);
+		if (exec(s, pragma, e))
+			goto fail;
+	}
+	if (exec(s, "COMMIT", e))
+		goto fail;
+	return 0;
+fail:
+	exec(s, "ROLLBACK", NULL);
+	return ERR_DB;
+}
+
+int store_open(struct store **out, const char *path, const struct config *cfg, unsigned flags,
+	       struct err *e)
+{
+	struct store *s = xcalloc(1, sizeof(*s));
+	int oflags = (flags & STORE_READONLY) ? SQLITE_OPEN_READONLY
+					      : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	*out = NULL;
+	if (cfg)
+		s->cfg = *cfg;
+	else
+		config_defaults(&s->cfg);
+	if (sqlite3_open_v2(path, &s->db, oflags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		err_set(e, ERR_DB, "cannot open database '%s': %s", path,
+			s->db ? sqlite3_errmsg(s->db) : "out of memory");
+		store_close(s);
+		return ERR_DB;
+	}
+	sqlite3_busy_timeout(s->db, 10000);
+	sqlite3_extended_result_codes(s->db, 1);
+	sqlite3_create_function(s->db, "cairn_hist_add", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
+				hist_add, NULL, NULL);
+	if (exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=OFF;"
+		    "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536; PRAGMA mmap_size=1073741824;",
+		 e) ||
+	    (!(flags & STORE_READONLY) && migrate(s, e))) {
+		char msg[ERR_MSG_MAX];
+		snprintf(msg, sizeof(msg), "%s", e ? e->msg : "");
+		store_close(s);
+		return err_set(e, ERR_DB, "database '%s': %s", path, msg);
+	}
+	*out = s;
+	return 0;
+}
+
+void store_close(struct store *s)
+{
+	if (s == NULL)
+		return;
+	for (int i = 0; i < ST_COUNT; i++)
+		sqlite3_finalize(s->st[i]);
+	for (int i = 0; i < STMT_CACHE; i++) {
+		sqlite3_finalize(s->cache[i].st);
+		free(s->cache[i].sql);
+	}
+	sqlite3_close(s->db);
+	free(s);
+}
+
+int64_t store_data_version(struct store *s)
+{
+	/* PRAGMA data_version sees other connections' commits; total_changes our own. */
+	sqlite3_stmt *st = stmt(s, ST_DATA_VERSION);
+	int64_t v = 0;
+	if (st && sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	if (st)
+		sqlite3_reset(st);
+	return v * 1000003 + (int64_t)sqlite3_total_changes64(s->db);
+}
+
+static int step_done(struct store *s, sqlite3_stmt *st, struct err *e, const char *what)
+{
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return db_fail(s, e, what);
+	return 0;
+}
+
+int tx_begin(struct store *s, struct err *e)
+{
+	sqlite3_stmt *st = stmt(s, ST_BEGIN);
+	if (st == NULL || step_done(s, st, e, "beginning a write transaction"))
+		return ERR_DB;
+	st = stmt(s, ST_CLOCK_GET);
+	if (st == NULL || sqlite3_step(st) != SQLITE_ROW) {
+		int rc = db_fail(s, e, "reading the clock");
+		tx_rollback(s);
+		return rc;
+	}
+	s->clock_last = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	s->in_tx = true;
+	return 0;
+}
+
+int64_t clock_next(struct store *s)
+{
+	int64_t now = time_now_us();
+	s->clock_last = now > s->clock_last ? now : s->clock_last + 1;
+	return s->clock_last;
+}
+
+int tx_commit(struct store *s, struct err *e)
+{
+	sqlite3_stmt *st = stmt(s, ST_CLOCK_SET);
+	if (st == NULL)
+		return db_fail(s, e, "preparing the clock update");
+	sqlite3_bind_int64(st, 1, s->clock_last);
+	if (step_done(s, st, e, "saving the clock")) {
+		tx_rollback(s);
+		return ERR_DB;
+	}
+	st = stmt(s, ST_COMMIT);
+	if (st == NULL || step_done(s, st, e, "committing")) {
+		tx_rollback(s);
+		return ERR_DB;
+	}
+	s->in_tx = false;
+	return 0;
+}
+
+void tx_rollback(struct store *s)
+{
+	sqlite3_stmt *st = stmt(s, ST_ROLLBACK);
+	if (st) {
+		sqlite3_step(st);
+		sqlite3_reset(st);
+	}
+	s->in_tx = false;
+}
