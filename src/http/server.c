@@ -338,8 +338,8 @@ static void *worker_main(void *arg)
 		h2o_evloop_run(w->loop, 50);
 	if (srv->app->tick)
 		srv->app->tick(w->tctx);
-	h2o_context_dispose(&w->ctx);
-	/* The evloop is left to process exit: h2o 2.2 cannot destroy a loop with pending timers. */
+	/* The context and its evloop are left to process exit: h2o 2.2 asserts when either is
+	 * disposed while its internal timers are still linked. */
 out:
 	if (srv->app->thread_fini)
 		srv->app->thread_fini(w->tctx);
