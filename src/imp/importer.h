@@ -17,7 +17,7 @@
 #include "imp/record_in.h"
 #include "store/store.h"
 
-#define IMPORT_BATCH 5000
+#define IMPORT_BATCH 50000
 #define IMPORT_REJECTS_KEPT 100
 
 enum import_format { IMPORT_AUTO, IMPORT_TXT, IMPORT_CSV, IMPORT_JSON };

@@ -15,7 +15,7 @@ enum stmt_id {
 	ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
 	ST_DATA_VERSION, ST_CLOCK_GET, ST_CLOCK_SET,
 	ST_IOC_FIND, ST_IOC_INSERT, ST_IOC_UPDATE,
-	ST_FEED_LINK, ST_TAG_LINK, ST_TECHNIQUE_LINK, ST_INDUSTRY_LINK, ST_FTS_INSERT,
+	ST_FEED_LINK, ST_FEED_UPSERT, ST_TAG_LINK, ST_TECHNIQUE_LINK, ST_INDUSTRY_LINK, ST_FTS_INSERT,
 	ST_OBJ_INSERT,
 	ST_KEY_INSERT, ST_KEY_BY_HASH, ST_KEY_BY_ID, ST_KEY_USAGE_ADD, ST_KEY_TOUCH,
 	ST_COUNT
@@ -38,6 +38,8 @@ struct store {
 	bool in_tx;
 };
 
+/* The indexed 64 bits of a record's UUID (lower or upper case hex). */
+int64_t uuid_key(const char *uuid);
 int db_fail(struct store *s, struct err *e, const char *what);
 sqlite3_stmt *stmt(struct store *s, enum stmt_id id);
 /* A statement for dynamic SQL, prepared once and kept (LRU). NULL on error. */

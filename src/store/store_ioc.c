@@ -156,6 +156,51 @@ static void merge_source(json_t *sources, const struct ioc_input *in, int score,
 	json_array_append_new(sources, src);
 }
 
+/* A JSON array of the distinct strings of v[0..n), at most max. */
+static char *string_array(const char *const *v, size_t n, size_t max)
+{
+	struct buf b = BUF_INIT;
+	struct jw w;
+	size_t kept = 0;
+	jw_init(&w, &b);
+	jw_arr(&w);
+	for (size_t i = 0; i < n && kept < max; i++) {
+		bool dup = false;
+		for (size_t j = 0; j < i && !dup; j++)
+			dup = strcmp(v[i], v[j]) == 0;
+		if (!dup) {
+			jw_str(&w, v[i]);
+			kept++;
+		}
+	}
+	jw_end(&w);
+	return buf_take(&b);
+}
+
+/* The sources list of a new record: the one feed that reported it (as merge_source writes it). */
+static char *first_source(const struct ioc_input *in, int score, int64_t first, int64_t last)
+{
+	struct buf b = BUF_INIT;
+	struct jw w;
+	jw_init(&w, &b);
+	jw_arr(&w);
+	jw_obj(&w);
+	jw_kstr(&w, "feed_name", in->feed ? in->feed : "");
+	jw_kstr(&w, "category", in->category ? in->category : "");
+	jw_key(&w, "reference_url");
+	jw_str(&w, in->reference_url && *in->reference_url ? in->reference_url : NULL);
+	jw_kstr(&w, "origin", in->origin && *in->origin ? in->origin : "feed");
+	jw_ktime(&w, "first_seen", first);
+	jw_ktime(&w, "last_seen", last);
+	jw_kint(&w, "score", score);
+	jw_kint(&w, "occurrence_count", 1);
+	jw_key(&w, "context");
+	jw_str(&w, in->context && *in->context ? in->context : NULL);
+	jw_end(&w);
+	jw_end(&w);
+	return buf_take(&b);
+}
+
 /* Score: the best source's score, plus 5 for each further independent source. */
 static int score_of(json_t *sources)
 {
@@ -240,8 +285,7 @@ static int link_all(struct store *s, const struct ioc_input *in, int64_t rid, st
 	if (st == NULL)
 		return db_fail(s, e, "preparing a link");
 	bind_text(st, 1, in->feed);
-	bind_text(st, 2, in->category);
-	sqlite3_bind_int64(st, 3, rid);
+	sqlite3_bind_int64(st, 2, rid);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		return db_fail(s, e, "linking a feed");
 	sqlite3_reset(st);
@@ -271,19 +315,11 @@ static int put_new(struct store *s, const struct ioc_input *in, int64_t now, str
 	if (last < first)
 		last = first;
 
-	json_t *tags = json_array(), *tech = json_array(), *ind = json_array(), *src = json_array();
-	union_strings(tags, in->tags, in->ntags, IOC_MAX_TAGS);
-	union_strings(tech, in->techniques, in->ntechniques, IOC_MAX_TECHNIQUES);
-	union_strings(ind, in->industries, in->nindustries, IOC_MAX_INDUSTRIES);
-	merge_source(src, in, score, first, last);
-	m.tags = dump(tags);
-	m.techniques = dump(tech);
-	m.industries = dump(ind);
-	m.sources = dump(src);
-	json_decref(tags);
-	json_decref(tech);
-	json_decref(ind);
-	json_decref(src);
+	/* A new record's lists are written directly: the hot path of a bulk import. */
+	m.tags = string_array(in->tags, in->ntags, IOC_MAX_TAGS);
+	m.techniques = string_array(in->techniques, in->ntechniques, IOC_MAX_TECHNIQUES);
+	m.industries = string_array(in->industries, in->nindustries, IOC_MAX_INDUSTRIES);
+	m.sources = first_source(in, score, first, last);
 
 	ioc_id(in->type, in->value, strlen(in->value), r->id);
 	r->type = in->type;
@@ -337,6 +373,7 @@ static int put_new(struct store *s, const struct ioc_input *in, int64_t now, str
 	sqlite3_bind_int64(st, 22, 1);
 	sqlite3_bind_int64(st, 23, 0);
 	sqlite3_bind_int64(st, 24, m.modified);
+	sqlite3_bind_int64(st, 25, uuid_key(r->id));
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		rc = db_fail(s, e, "inserting an indicator");
 		sqlite3_reset(st);
@@ -477,14 +514,32 @@ int store_ioc_put_batch(struct store *s, const struct ioc_input *in, size_t n, s
 	int rc = tx_begin(s, e);
 	if (rc)
 		return rc;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		/* Each feed once per batch (inputs of one import share the pointers). */
+		if (i > 0 && in[i].feed == in[i - 1].feed && in[i].category == in[i - 1].category)
+			continue;
+		sqlite3_stmt *fu = stmt(s, ST_FEED_UPSERT);
+		if (fu == NULL) {
+			rc = db_fail(s, e, "preparing the feed update");
+			break;
+		}
+		bind_text(fu, 1, in[i].feed);
+		bind_text(fu, 2, in[i].category);
+		if (sqlite3_step(fu) != SQLITE_DONE)
+			rc = db_fail(s, e, "recording a feed");
+		sqlite3_reset(fu);
+	}
+	for (size_t i = 0; i < n && rc == 0; i++) {
 		sqlite3_stmt *st = stmt(s, ST_IOC_FIND);
 		if (st == NULL) {
 			rc = db_fail(s, e, "preparing the lookup");
 			break;
 		}
+		char uuid[UUID_STR_LEN + 1];
+		ioc_id(in[i].type, in[i].value, strlen(in[i].value), uuid);
 		sqlite3_bind_int(st, 1, in[i].type);
 		sqlite3_bind_text(st, 2, in[i].value, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, uuid_key(uuid));
 		int step = sqlite3_step(st);
 		if (step == SQLITE_ROW) {
 			rc = put_merge(s, st, &in[i], now, e);
@@ -517,12 +572,13 @@ int store_ioc_revoke(struct store *s, const char *uuid, const char *reason, stru
 	int rc = tx_begin(s, e);
 	if (rc)
 		return rc;
-	sqlite3_stmt *st = stmt_sql(s, "SELECT " IOC_COLS ",modified FROM iocs WHERE uuid = ?1", e);
+	sqlite3_stmt *st = stmt_sql(s, "SELECT " IOC_COLS ",modified FROM iocs INDEXED BY iocs_key WHERE key = ?2 AND uuid = ?1", e);
 	if (st == NULL) {
 		tx_rollback(s);
 		return ERR_DB;
 	}
 	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, uuid_key(uuid));
 	if (sqlite3_step(st) != SQLITE_ROW) {
 		sqlite3_reset(st);
 		tx_rollback(s);
@@ -676,7 +732,9 @@ static void build_where(struct q *q, const struct ioc_filter *f)
 		bind_t(q, f->source);
 	}
 	if (f->category) {
-		buf_puts(&q->sql, " AND rid IN (SELECT rid FROM ioc_feeds WHERE category = ?)");
+		/* A category belongs to a feed: the records of every feed in it. */
+		buf_puts(&q->sql, " AND rid IN (SELECT i.rid FROM feeds f JOIN ioc_feeds i ON i.feed = f.name"
+				  " WHERE f.category = ?)");
 		bind_t(q, f->category);
 	}
 	if (!f->include_expired) {
@@ -811,21 +869,26 @@ static int get_one(struct store *s, sqlite3_stmt *st, ioc_cb cb, void *ctx, stru
 
 int store_ioc_get(struct store *s, const char *uuid, ioc_cb cb, void *ctx, struct err *e)
 {
-	sqlite3_stmt *st = stmt_sql(s, "SELECT " IOC_COLS " FROM iocs WHERE uuid = ?1", e);
+	sqlite3_stmt *st = stmt_sql(s, "SELECT " IOC_COLS " FROM iocs INDEXED BY iocs_key WHERE key = ?2 AND uuid = ?1", e);
 	if (st == NULL)
 		return ERR_DB;
 	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, uuid_key(uuid));
 	return get_one(s, st, cb, ctx, e);
 }
 
 int store_ioc_get_value(struct store *s, enum ioc_type t, const char *value, ioc_cb cb, void *ctx,
 			struct err *e)
 {
-	sqlite3_stmt *st = stmt_sql(s, "SELECT " IOC_COLS " FROM iocs WHERE type = ?1 AND value = ?2", e);
+	sqlite3_stmt *st = stmt_sql(s, "SELECT " IOC_COLS " FROM iocs INDEXED BY iocs_key WHERE key = ?3 AND type = ?1 AND value = ?2",
+				    e);
+	char uuid[UUID_STR_LEN + 1];
 	if (st == NULL)
 		return ERR_DB;
+	ioc_id(t, value, strlen(value), uuid);
 	sqlite3_bind_int(st, 1, t);
 	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, uuid_key(uuid));
 	return get_one(s, st, cb, ctx, e);
 }
 

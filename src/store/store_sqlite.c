@@ -21,7 +21,8 @@ static const char *const migrations[] = {
 	"INSERT INTO clock VALUES (1, 0);"
 	"CREATE TABLE iocs("
 	" rid INTEGER PRIMARY KEY,"
-	" uuid TEXT NOT NULL UNIQUE,"
+	" key INTEGER NOT NULL,"	/* the first 64 bits of uuid: the one index over identity */
+	" uuid TEXT NOT NULL,"
 	" type INTEGER NOT NULL,"
 	" value TEXT NOT NULL,"
 	" score INTEGER NOT NULL,"
@@ -36,14 +37,19 @@ static const char *const migrations[] = {
 	" industries TEXT NOT NULL DEFAULT '[]', sources TEXT NOT NULL DEFAULT '[]',"
 	" nsources INTEGER NOT NULL DEFAULT 1, occurrences INTEGER NOT NULL DEFAULT 1,"
 	" sightings INTEGER NOT NULL DEFAULT 0,"
-	" modified INTEGER NOT NULL,"	/* the STIX version's time stamp */
-	" UNIQUE(type, value));"
+	" modified INTEGER NOT NULL);"	/* the STIX version's time stamp */
+	/*
+	 * Identity is (type, value); its UUIDv5 hashes it. Indexing 64 bits of that hash
+	 * serves both the merge lookup and GET by id with one small index, where
+	 * UNIQUE(type, value) and UNIQUE(uuid) would be two large random ones that a bulk
+	 * import rewrites on every commit. Uniqueness is kept by the writer, which always
+	 * looks the key up (and compares type and value) before inserting.
+	 */
+	"CREATE INDEX iocs_key ON iocs(key);"
 	"CREATE INDEX iocs_type ON iocs(type);"
-	"CREATE INDEX iocs_type_updated ON iocs(type, updated_at);"
 	"CREATE INDEX iocs_ref ON iocs(reference_url) WHERE reference_url <> '';"
-	"CREATE TABLE ioc_feeds(feed TEXT NOT NULL, category TEXT NOT NULL, rid INTEGER NOT NULL,"
+	"CREATE TABLE ioc_feeds(feed TEXT NOT NULL, rid INTEGER NOT NULL,"
 	" PRIMARY KEY(feed, rid)) WITHOUT ROWID;"
-	"CREATE INDEX ioc_feeds_category ON ioc_feeds(category, rid);"
 	"CREATE TABLE ioc_tags(tag TEXT NOT NULL, rid INTEGER NOT NULL, PRIMARY KEY(tag, rid)) WITHOUT ROWID;"
 	"CREATE TABLE ioc_techniques(technique TEXT NOT NULL, rid INTEGER NOT NULL,"
 	" PRIMARY KEY(technique, rid)) WITHOUT ROWID;"
@@ -56,8 +62,10 @@ static const char *const migrations[] = {
 	" stix_id TEXT NOT NULL, type TEXT NOT NULL, spec_version TEXT NOT NULL DEFAULT '2.1',"
 	" modified INTEGER NOT NULL, date_added INTEGER NOT NULL UNIQUE,"
 	" revoked INTEGER NOT NULL DEFAULT 0, ioc_rid INTEGER,"
-	" json TEXT NOT NULL,"
-	" UNIQUE(stix_id, modified));"
+	" json TEXT NOT NULL);"
+	/* A record's versions are found through its rid; only foreign objects need stix_id. */
+	"CREATE INDEX objects_ioc ON objects(ioc_rid, modified) WHERE ioc_rid IS NOT NULL;"
+	"CREATE UNIQUE INDEX objects_foreign ON objects(stix_id, modified) WHERE ioc_rid IS NULL;"
 	"CREATE TABLE api_keys("
 	" id TEXT PRIMARY KEY, prefix TEXT NOT NULL, hash BLOB NOT NULL UNIQUE,"
 	" name TEXT NOT NULL, tier INTEGER NOT NULL, scopes INTEGER NOT NULL,"
@@ -88,17 +96,20 @@ static const char *const stmt_sql_text[ST_COUNT] = {
 	[ST_DATA_VERSION] = "PRAGMA data_version",
 	[ST_CLOCK_GET] = "SELECT last FROM clock WHERE id = 1",
 	[ST_CLOCK_SET] = "UPDATE clock SET last = ?1 WHERE id = 1",
-	[ST_IOC_FIND] = "SELECT " IOC_COLS ",modified FROM iocs WHERE type = ?1 AND value = ?2",
+	[ST_IOC_FIND] = "SELECT " IOC_COLS ",modified FROM iocs INDEXED BY iocs_key WHERE key = ?3 AND type = ?1 AND value = ?2",
 	[ST_IOC_INSERT] =
 		"INSERT INTO iocs(uuid,type,value,score,first_seen,last_seen,valid_until,created_at,"
 		"updated_at,revoked,feed,category,reference_url,origin,context,tlp,tags,techniques,"
-		"industries,sources,nsources,occurrences,sightings,modified) VALUES"
-		"(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24)",
+		"industries,sources,nsources,occurrences,sightings,modified,key) VALUES"
+		"(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25)",
 	[ST_IOC_UPDATE] =
 		"UPDATE iocs SET score=?2,first_seen=?3,last_seen=?4,valid_until=?5,updated_at=?6,"
 		"revoked=?7,context=?8,tlp=?9,tags=?10,techniques=?11,industries=?12,sources=?13,"
 		"nsources=?14,occurrences=?15,modified=?16 WHERE rid = ?1",
-	[ST_FEED_LINK] = "INSERT OR IGNORE INTO ioc_feeds(feed, category, rid) VALUES (?1, ?2, ?3)",
+	[ST_FEED_LINK] = "INSERT OR IGNORE INTO ioc_feeds(feed, rid) VALUES (?1, ?2)",
+	[ST_FEED_UPSERT] = "INSERT INTO feeds(name, category) VALUES (?1, ?2) ON CONFLICT(name) DO UPDATE"
+			   " SET category = excluded.category WHERE excluded.category <> ''"
+			   " AND category <> excluded.category",
 	[ST_TAG_LINK] = "INSERT OR IGNORE INTO ioc_tags(tag, rid) VALUES (?1, ?2)",
 	[ST_TECHNIQUE_LINK] = "INSERT OR IGNORE INTO ioc_techniques(technique, rid) VALUES (?1, ?2)",
 	[ST_INDUSTRY_LINK] = "INSERT OR IGNORE INTO ioc_industries(industry, rid) VALUES (?1, ?2)",
@@ -129,6 +140,19 @@ static const char *const stmt_sql_text[ST_COUNT] = {
 	[ST_KEY_TOUCH] = "UPDATE api_keys SET total_requests = total_requests + ?2,"
 			 " last_used_at = max(last_used_at, ?3) WHERE id = ?1",
 };
+
+int64_t uuid_key(const char *uuid)
+{
+	uint64_t k = 0;
+	for (int i = 0, n = 0; uuid[i] && n < 16; i++) {
+		char c = uuid[i];
+		if (c == '-')
+			continue;
+		k = k << 4 | (uint64_t)(c <= '9' ? c - '0' : (c | 32) - 'a' + 10);
+		n++;
+	}
+	return (int64_t)k;
+}
 
 int db_fail(struct store *s, struct err *e, const char *what)
 {
@@ -275,7 +299,8 @@ int store_open(struct store **out, const char *path, const struct config *cfg, u
 	sqlite3_create_function(s->db, "cairn_hist_add", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
 				hist_add, NULL, NULL);
 	if (exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=OFF;"
-		    "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536; PRAGMA mmap_size=1073741824;",
+		    "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536; PRAGMA mmap_size=1073741824;"
+		    "PRAGMA wal_autocheckpoint=8192;",
 		 e) ||
 	    (!(flags & STORE_READONLY) && migrate(s, e))) {
 		char msg[ERR_MSG_MAX];

@@ -95,8 +95,8 @@ int store_stats_json(struct store *s, struct buf *b, int64_t now, struct err *e)
 				   " GROUP BY b ORDER BY b", 0, false, e);
 	if (rc == 0)
 		rc = counts_object(s, &w, "by_category",
-				   "SELECT category, count(*) FROM ioc_feeds GROUP BY category"
-				   " ORDER BY count(*) DESC LIMIT 100", 0, false, e);
+				   "SELECT f.category, count(*) FROM ioc_feeds i JOIN feeds f ON f.name = i.feed"
+				   " GROUP BY f.category ORDER BY count(*) DESC LIMIT 100", 0, false, e);
 	if (rc == 0)
 		rc = counts_object(s, &w, "by_source",
 				   "SELECT feed, count(*) FROM ioc_feeds GROUP BY feed"
