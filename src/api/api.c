@@ -134,7 +134,7 @@ static bool admit(struct call *c, bool consume)
 	struct api *a = c->w->api;
 	c->rv = rate_check(a, &c->who.key, c->who.tier, time_now_us(), consume);
 	c->rv_set = true;
-	if (!c->rv.allowed) {
+	if (!c->rv.allowed && consume) {
 		__atomic_add_fetch(&a->m_rate_limited, 1, __ATOMIC_RELAXED);
 		http_resp_header(c->resp, "retry-after", "%lld", (long long)c->rv.retry_after);
 		api_error(c, 429, "rate_limit_exceeded", NULL,
@@ -252,10 +252,14 @@ static void handle(void *tctx, struct http_req *req, struct http_resp *resp)
 		api_error(&c, 400, "invalid_parameter", NULL, "The request path is not valid UTF-8");
 	} else {
 		struct err e = { 0 };
-		if (query_parse(&c.q, req->query, req->query_len, &e) != 0)
+		if (query_parse(&c.q, req->query, req->query_len, &e) != 0) {
+			char det[128] = "{}";
+			if (c.q.bad[0])
+				snprintf(det, sizeof(det), "{\"parameter\":\"%s\"}", c.q.bad);
 			api_error(&c, e.code == ERR_TOO_LARGE ? 414 : 400,
-				  e.code == ERR_TOO_LARGE ? "uri_too_long" : "invalid_parameter", NULL, "%s",
+				  e.code == ERR_TOO_LARGE ? "uri_too_long" : "invalid_parameter", det, "%s",
 				  e.msg);
+		}
 		else
 			dispatch(&c);
 	}

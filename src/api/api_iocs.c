@@ -88,6 +88,7 @@ struct list_params {
 	const char *format;
 	bool cursor_mode;
 	char types_text[160], conf_text[64];
+	char industry_slug[129];
 	int64_t requested_limit;
 };
 
@@ -239,6 +240,19 @@ static bool list_params(struct call *c, struct list_params *lp)
 	f->industry = param_str(c, "industry", 128, &bad);
 	if (bad)
 		return false;
+	if (f->industry) {
+		/* Same slugging as on import, so "Financial Services" and "finance" both match. */
+		size_t n = strlen(f->industry);
+		char *slug = lp->industry_slug;
+		if (n >= sizeof(lp->industry_slug))
+			n = sizeof(lp->industry_slug) - 1;
+		for (size_t i = 0; i < n; i++) {
+			char ch = f->industry[i];
+			slug[i] = (char)(ch == ' ' || ch == '_' ? '-' : (ch >= 'A' && ch <= 'Z' ? ch + 32 : ch));
+		}
+		slug[n] = '\0';
+		f->industry = ioc_industry_canon(slug);
+	}
 	f->tag = param_str(c, "tag", IOC_TAG_MAX, &bad);
 	if (bad)
 		return false;

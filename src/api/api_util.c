@@ -112,6 +112,10 @@ bool param_bool(struct call *c, const char *name, bool *out)
 	const struct query_param *p = query_get(&c->q, name);
 	if (p == NULL)
 		return true;
+	if (query_count(&c->q, name) > 1) {
+		bad_param(c, name, "given more than once");
+		return false;
+	}
 	if (!strcmp(p->val, "true") || !strcmp(p->val, "1") || !strcmp(p->val, "yes")) {
 		*out = true;
 		return true;

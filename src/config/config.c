@@ -253,7 +253,8 @@ static int load_root(struct loader *l, struct config *c, yaml_node_t *root)
 				if (k2s == NULL)
 					rc = fail(l, k2, key, "expected a key");
 				else if (!strcmp(k2s, "max_header_bytes")) {
-					rc = get_int(l, v2, key, 1024, 1048576, &iv);
+					/* h2o's parser refuses request heads over 408 KiB before cairn sees them. */
+					rc = get_int(l, v2, key, 1024, 262144, &iv);
 					c->max_header_bytes = (size_t)iv;
 				} else if (!strcmp(k2s, "max_body_bytes")) {
 					rc = get_int(l, v2, key, 1024, 1073741824, &iv);

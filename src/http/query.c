@@ -54,6 +54,7 @@ int query_parse(struct query *q, const char *s, size_t len, struct err *e)
 {
 	q->n = 0;
 	q->mem = NULL;
+	q->bad[0] = '\0';
 	if (len > QUERY_MAX_LEN)
 		return err_set(e, ERR_TOO_LARGE, "query string longer than %d bytes", QUERY_MAX_LEN);
 	q->mem = xmalloc(len * 2 + 2);
@@ -77,8 +78,17 @@ int query_parse(struct query *q, const char *s, size_t len, struct err *e)
 			w += kd + 1;
 			size_t vstart = eq ? klen + 1 : j - i;
 			long vd = url_decode(s + i + vstart, j - i - vstart, w, 1);
-			if (vd < 0 || !clean_text(w, (size_t)vd))
-				return err_set(e, ERR_INVALID, "malformed value of query parameter '%.64s'", p->key);
+			if (vd < 0 || !clean_text(w, (size_t)vd)) {
+				/* Only a printable name goes into the error's details. */
+				size_t k = 0;
+				for (; k < p->key_len && k < sizeof(q->bad) - 1; k++) {
+					char ch = p->key[k];
+					q->bad[k] = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' ||
+							    (ch >= 'A' && ch <= 'Z') || ch == '[' || ch == ']' ? ch : '?';
+				}
+				q->bad[k] = '\0';
+				return err_set(e, ERR_INVALID, "malformed value of query parameter '%.64s'", q->bad);
+			}
 			p->val = w;
 			p->val_len = (size_t)vd;
 			w += vd + 1;

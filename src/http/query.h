@@ -28,6 +28,7 @@ struct query {
 	struct query_param p[QUERY_MAX_PARAMS];
 	size_t n;
 	char *mem;
+	char bad[65];	/* after a failed parse: the parameter whose value was malformed, or "" */
 };
 
 /* Returns 0, or ERR_INVALID / ERR_TOO_LARGE with e->msg naming the parameter. q is

@@ -44,8 +44,16 @@ struct server {
 	char fail_msg[ERR_MSG_MAX];
 };
 
+/* An open connection, so shutdown can find the idle ones. */
+struct conn {
+	struct worker *w;
+	h2o_socket_t *sock;
+	struct conn *prev, *next;
+};
+
 struct worker {
 	struct server *srv;
+	struct conn *conns;
 	int no;
 	pthread_t thread;
 	int fd;
@@ -234,7 +242,15 @@ static void on_accept(h2o_socket_t *listener, const char *err);
 
 static void on_conn_close(void *data)
 {
-	struct worker *w = data;
+	struct conn *cn = data;
+	struct worker *w = cn->w;
+	if (cn->prev)
+		cn->prev->next = cn->next;
+	else
+		w->conns = cn->next;
+	if (cn->next)
+		cn->next->prev = cn->prev;
+	free(cn);
 	w->nconn--;
 	if (!w->accepting && w->listener && !*w->srv->stop && w->nconn < w->srv->max_conn_per_worker) {
 		w->accepting = 1;
@@ -259,9 +275,16 @@ static void on_accept(h2o_socket_t *listener, const char *err)
 			return;
 		int one = 1;
 		setsockopt(h2o_socket_get_fd(sock), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		struct conn *cn = xcalloc(1, sizeof(*cn));
+		cn->w = w;
+		cn->sock = sock;
+		cn->next = w->conns;
+		if (w->conns)
+			w->conns->prev = cn;
+		w->conns = cn;
 		w->nconn++;
 		sock->on_close.cb = on_conn_close;
-		sock->on_close.data = w;
+		sock->on_close.data = cn;
 		h2o_accept(&w->accept_ctx, sock);
 	}
 }
@@ -334,8 +357,18 @@ static void *worker_main(void *arg)
 	w->listener = NULL;
 	h2o_context_request_shutdown(&w->ctx);
 	int64_t deadline = time_mono_us() + 10 * USEC_PER_SEC;
-	while (w->nconn > 0 && time_mono_us() < deadline)
+	while (w->nconn > 0 && time_mono_us() < deadline) {
 		h2o_evloop_run(w->loop, 50);
+		/*
+		 * h2o 2.2 tells keep-alive connections to close only when they finish a request;
+		 * an idle one would wait for its timeout. Closing the read side of every
+		 * connection that is not writing makes h2o see the end and close it itself;
+		 * a response still being written is left to finish.
+		 */
+		for (struct conn *cn = w->conns; cn; cn = cn->next)
+			if (cn->sock->_cb.write == NULL)
+				shutdown(h2o_socket_get_fd(cn->sock), SHUT_RD);
+	}
 	if (srv->app->tick)
 		srv->app->tick(w->tctx);
 	/* The context and its evloop are left to process exit: h2o 2.2 asserts when either is

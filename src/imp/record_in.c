@@ -125,8 +125,9 @@ int imp_add_industry(struct ioc_input *in, const char *s, size_t len, struct are
 		slug[i] = c;
 	}
 	slug[len] = '\0';
-	if (in->nindustries < IOC_MAX_INDUSTRIES && !has(in->industries, in->nindustries, slug))
-		in->industries[in->nindustries++] = arena_strndup(ar, slug, len);
+	const char *canon = ioc_industry_canon(slug);
+	if (in->nindustries < IOC_MAX_INDUSTRIES && !has(in->industries, in->nindustries, canon))
+		in->industries[in->nindustries++] = arena_strdup(ar, canon);
 	return 0;
 }
 

@@ -67,4 +67,8 @@ int ioc_score_from_band(const char *s);
  * "TLP:" prefix accepted), or NULL when s is not a TLP level. */
 const char *ioc_tlp_canon(const char *s);
 
+/* The CISA sector slug for a slug or a common alias ("finance" → "financial-services");
+ * an unknown slug is returned as it is. */
+const char *ioc_industry_canon(const char *slug);
+
 #endif
