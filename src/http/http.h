@@ -32,6 +32,7 @@ struct http_conf {
 	size_t max_body_bytes;
 	int max_connections;
 	int request_timeout_s;
+	int idle_timeout_s;	/* HTTP/2 connections idle this long are closed */
 };
 
 struct http_req {

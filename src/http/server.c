@@ -398,7 +398,7 @@ int http_serve(const struct http_conf *conf, const struct http_app *app, volatil
 	srv.globalconf.server_name = h2o_iovec_init(H2O_STRLIT("cairn"));
 	srv.globalconf.max_request_entity_size = conf->max_body_bytes;
 	srv.globalconf.http1.req_timeout = (uint64_t)conf->request_timeout_s * 1000;
-	srv.globalconf.http2.idle_timeout = (uint64_t)conf->request_timeout_s * 1000;
+	srv.globalconf.http2.idle_timeout = (uint64_t)conf->idle_timeout_s * 1000;
 	h2o_hostconf_t *host = h2o_config_register_host(&srv.globalconf, h2o_iovec_init(H2O_STRLIT("default")),
 							65535);
 	h2o_pathconf_t *path = h2o_config_register_path(host, "/", 0);
