@@ -36,6 +36,8 @@ static void *thread_init(void *ctx, int no, struct err *e)
 		free(w);
 		return NULL;
 	}
+	if (no == 0)
+		stats_thread_start(a);
 	return w;
 }
 
@@ -53,8 +55,10 @@ static void thread_fini(void *tctx)
 	struct api_worker *w = tctx;
 	if (w == NULL)
 		return;
-	if (w->no == 0)
+	if (w->no == 0) {
+		stats_thread_stop(w->api);
 		usage_flush(w->api, w->store);
+	}
 	cache_clear(w);
 	store_close(w->store);
 	free(w);
@@ -72,8 +76,6 @@ static void tick(void *tctx)
 		a->last_flush_us = now;
 		usage_flush(a, w->store);
 	}
-	if (now - a->stats_at >= a->cfg.stats_refresh_s * USEC_PER_SEC)
-		stats_refresh(a, w->store, false);
 }
 
 static bool path_is(const char *path, const char *want)
@@ -285,6 +287,7 @@ struct api *api_new(const struct config *cfg, const char *db_path, struct err *e
 	a->last_flush_us = a->started_at;
 	pthread_mutex_init(&a->lock, NULL);
 	pthread_mutex_init(&a->log_lock, NULL);
+	pthread_cond_init(&a->stats_cond, NULL);
 	if (!strcmp(cfg->access_log, "-")) {
 		a->access_log = stdout;
 	} else if (cfg->access_log[0]) {

@@ -63,6 +63,13 @@ struct usage_acc {
 };
 
 #define CACHE_SLOTS 64
+#define KEY_CACHE_SLOTS 64
+
+struct key_cache_entry {
+	bool valid;
+	int64_t version, generation, at;
+	struct api_key key;
+};
 
 struct cache_entry {
 	char *key;
@@ -85,6 +92,9 @@ struct api {
 	struct usage_acc *usage[256];
 	int64_t last_flush_us;
 
+	pthread_t stats_thread;
+	bool stats_running, stats_stop;
+	pthread_cond_t stats_cond;
 	char *stats_json;
 	int64_t stats_at;	/* wall µs of computation */
 	bool stats_busy;
@@ -100,6 +110,7 @@ struct api {
 	int64_t m_rate_limited;
 	int64_t m_indicators;
 	int64_t started_at;
+	int64_t keys_generation;	/* bumped when this server revokes a key */
 };
 
 struct api_worker {
@@ -109,6 +120,7 @@ struct api_worker {
 	uint64_t req_counter;
 	uint32_t req_prefix;
 	struct cache_entry cache[CACHE_SLOTS];
+	struct key_cache_entry keys[KEY_CACHE_SLOTS];
 };
 
 /* A request in flight, as the handlers see it. */
@@ -166,6 +178,10 @@ void h_health(struct call *c);
 void h_metrics(struct call *c);
 void metrics_note(struct api *a, enum route r, int status, int64_t latency_us);
 void stats_refresh(struct api *a, struct store *s, bool force);
+/* The statistics thread: recomputes the aggregate every stats_refresh seconds on its own
+ * connection, so no worker's event loop waits for it. */
+void stats_thread_start(struct api *a);
+void stats_thread_stop(struct api *a);
 void access_log_write(struct call *c, int64_t latency_us, size_t bytes);
 
 /* Helpers shared by handlers. */

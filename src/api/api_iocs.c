@@ -4,6 +4,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "api/api_int.h"
 #include "base/arena.h"
@@ -14,7 +15,8 @@
 
 #define SEARCH_MAX_MATCHES 25
 #define RELATED_MAX 10
-#define COUNT_CAP 200000
+#define COUNT_CAP 10000	/* exact totals up to this; above, an extrapolation */
+#define CACHE_AGE_US (2 * USEC_PER_SEC)
 #define OFFSET_MAX 1000000
 #define SUBMIT_MAX 1000
 
@@ -261,6 +263,7 @@ static bool list_params(struct call *c, struct list_params *lp)
 		return false;
 	if (!parse_time_param(c, "since", &f->since) || !parse_time_param(c, "until", &f->until))
 		return false;
+	f->window_is_narrow = f->since > 0 || f->until > 0;
 	if (!param_bool(c, "include_expired", &f->include_expired))
 		return false;
 	lp->requested_limit = 100;
@@ -420,7 +423,7 @@ static struct cache_entry *cache_find(struct api_worker *w, const char *key, int
 {
 	for (int i = 0; i < CACHE_SLOTS; i++) {
 		struct cache_entry *e = &w->cache[i];
-		if (e->key && e->version == version && now - e->created_us < USEC_PER_SEC && !strcmp(e->key, key))
+		if (e->key && e->version == version && now - e->created_us < CACHE_AGE_US && !strcmp(e->key, key))
 			return e;
 	}
 	return NULL;
@@ -459,7 +462,7 @@ void h_list(struct call *c)
 	struct api_worker *w = c->w;
 	struct ioc_filter *f = &lp.f;
 
-	/* Identical requests within a second, with no write in between, share one answer. */
+	/* Identical requests within two seconds, with no write in between, share one answer. */
 	struct buf key = BUF_INIT, q = BUF_INIT;
 	clean_query(c, &q, false);
 	buf_printf(&key, "%d|%s?%s", c->who.key.tier, c->path, buf_cstr(&q));
@@ -1321,13 +1324,23 @@ void h_stats(struct call *c)
 	pthread_mutex_lock(&a->lock);
 	bool have = a->stats_json != NULL;
 	pthread_mutex_unlock(&a->lock);
-	if (!have)
+	/* Just after start the statistics thread may still be on its first pass: wait a little
+	 * for it (a small database takes milliseconds), else say when to come back. */
+	for (int i = 0; !have && a->stats_running && i < 200; i++) {
+		struct timespec ts = { 0, 10 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+		pthread_mutex_lock(&a->lock);
+		have = a->stats_json != NULL;
+		pthread_mutex_unlock(&a->lock);
+	}
+	if (!have && !a->stats_running)
 		stats_refresh(a, c->w->store, true);
 	pthread_mutex_lock(&a->lock);
 	char *json = a->stats_json ? xstrdup(a->stats_json) : NULL;
 	int64_t at = a->stats_at;
 	pthread_mutex_unlock(&a->lock);
 	if (json == NULL) {
+		http_resp_header(c->resp, "retry-after", "5");
 		api_error(c, 503, "stats_unavailable", NULL, "Statistics are being computed; retry shortly");
 		return;
 	}

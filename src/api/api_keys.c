@@ -237,6 +237,7 @@ void h_key(struct call *c, const char *id)
 			api_error(c, 500, "internal_error", NULL, "The key could not be revoked.");
 			return;
 		}
+		__atomic_add_fetch(&c->w->api->keys_generation, 1, __ATOMIC_RELEASE);
 		log_info("%s: key %s revoked by %s", c->request_id, k.prefix, c->who.key.prefix);
 		jw_kbool(&w, "success", true);
 		jw_kstr(&w, "message", "API key revoked successfully");

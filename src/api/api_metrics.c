@@ -4,6 +4,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "api/api_int.h"
 #include "base/log.h"
@@ -215,4 +216,49 @@ void access_log_write(struct call *c, int64_t latency_us, size_t bytes)
 	buf_cleanup(&q);
 	buf_cleanup(&line);
 	buf_cleanup(&clean);
+}
+
+static void *stats_main(void *arg)
+{
+	struct api *a = arg;
+	struct store *s;
+	struct err e = { 0 };
+	if (store_open(&s, a->db_path, &a->cfg, 0, &e) != 0) {
+		log_error("statistics: %s", e.msg);
+		return NULL;
+	}
+	pthread_mutex_lock(&a->lock);
+	while (!a->stats_stop) {
+		pthread_mutex_unlock(&a->lock);
+		stats_refresh(a, s, false);
+		pthread_mutex_lock(&a->lock);
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += 1;	/* wake each second: a request may have asked for a refresh */
+		if (!a->stats_stop)
+			pthread_cond_timedwait(&a->stats_cond, &a->lock, &until);
+	}
+	pthread_mutex_unlock(&a->lock);
+	store_close(s);
+	return NULL;
+}
+
+void stats_thread_start(struct api *a)
+{
+	if (pthread_create(&a->stats_thread, NULL, stats_main, a) == 0)
+		a->stats_running = true;
+	else
+		log_error("cannot start the statistics thread; stats are computed on request");
+}
+
+void stats_thread_stop(struct api *a)
+{
+	if (!a->stats_running)
+		return;
+	pthread_mutex_lock(&a->lock);
+	a->stats_stop = true;
+	pthread_cond_broadcast(&a->stats_cond);
+	pthread_mutex_unlock(&a->lock);
+	pthread_join(a->stats_thread, NULL);
+	a->stats_running = false;
 }

@@ -160,10 +160,12 @@ int cmd_import(int argc, char **argv)
 		if (o.defaults.category == NULL)
 			o.defaults.category = "threat-intel";
 		if (import_run(s, path, &o, r, &e) != 0) {
-			cli_fail("import", "%s: %s", path, e.msg);
 			/* What committed before the failure stays; say how much that was. */
-			fprintf(stderr, "cairn import: %s: stopped after %lld new, %lld updated\n", path,
-				(long long)r->added, (long long)r->updated);
+			if (r->added || r->updated)
+				cli_fail("import", "%s: %s (stopped after %lld new, %lld updated)", path, e.msg,
+					 (long long)r->added, (long long)r->updated);
+			else
+				cli_fail("import", "%s: %s", path, e.msg);
 			status = 1;
 			continue;
 		}

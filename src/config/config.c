@@ -48,10 +48,11 @@ void scopes_format(unsigned scopes, char *out, size_t cap)
 	for (int i = 0; i < SCOPE_COUNT; i++) {
 		if (!(scopes & (1u << i)))
 			continue;
-		int n = snprintf(out + o, cap - o, "%s%s", o ? " " : "", scope_names[i]);
-		if (n < 0 || (size_t)n >= cap - o)
-			break;
-		o += (size_t)n;
+		size_t need = strlen(scope_names[i]) + (o ? 1 : 0);
+		if (need >= cap - o)
+			break;	/* only whole names: a cut one would read as another scope */
+		snprintf(out + o, cap - o, "%s%s", o ? " " : "", scope_names[i]);
+		o += need;
 	}
 }
 
@@ -166,8 +167,10 @@ static int get_str(struct loader *l, yaml_node_t *n, const char *key, char *out,
 static int load_tier(struct loader *l, yaml_node_t *map, const char *tname, struct tier_conf *t)
 {
 	char key[128];
-	if (map->type != YAML_MAPPING_NODE)
-		return fail(l, map, tname, "expected a mapping");
+	if (map->type != YAML_MAPPING_NODE) {
+		snprintf(key, sizeof(key), "tiers.%s", tname);
+		return fail(l, map, key, "expected a mapping");
+	}
 	FOR_PAIRS(l, map, p) {
 		yaml_node_t *k = yaml_document_get_node(&l->doc, p->key);
 		yaml_node_t *v = yaml_document_get_node(&l->doc, p->value);
@@ -214,8 +217,9 @@ static int load_tier(struct loader *l, yaml_node_t *map, const char *tname, stru
 static int load_root(struct loader *l, struct config *c, yaml_node_t *root)
 {
 	char key[128];
-	if (root == NULL)
-		return 0;	/* an empty file: every default stands */
+	if (root == NULL || (root->type == YAML_SCALAR_NODE && root->data.scalar.length == 0 &&
+			     root->data.scalar.style == YAML_PLAIN_SCALAR_STYLE))
+		return 0;	/* an empty file (or comments only): every default stands */
 	if (root->type != YAML_MAPPING_NODE)
 		return fail(l, root, "(top level)", "expected a mapping");
 	FOR_PAIRS(l, root, p) {

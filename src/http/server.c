@@ -216,22 +216,24 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
 		h2o_add_header_by_str(&req->pool, &req->res.headers, resp.headers[i].name,
 				      strlen(resp.headers[i].name), 0, NULL, v.base, v.len);
 	}
+	h2o_iovec_t body;
 	if (resp.shared) {
 		/* Zero copy: the request's pool owns the slot, and with it our reference, until
 		 * the response is sent. */
 		struct http_shared **slot = h2o_mem_alloc_shared(&req->pool, sizeof(*slot), release_shared);
 		*slot = resp.shared;
-		h2o_iovec_t body = h2o_iovec_init(resp.shared->data, resp.shared->len);
-		static h2o_generator_t gen = { NULL, NULL };
-		req->res.content_length = body.len;
-		h2o_start_response(req, &gen);
-		if (h2o_memis(req->input.method.base, req->input.method.len, H2O_STRLIT("HEAD")))
-			h2o_send(req, NULL, 0, H2O_SEND_STATE_FINAL);
-		else
-			h2o_send(req, &body, 1, H2O_SEND_STATE_FINAL);
+		body = h2o_iovec_init(resp.shared->data, resp.shared->len);
 	} else {
-		h2o_send_inline(req, resp.body.data ? resp.body.data : "", resp.body.len);
+		body = h2o_strdup(&req->pool, resp.body.data ? resp.body.data : "", resp.body.len);
 	}
+	/* A known length keeps the connection alive whatever the status. */
+	static h2o_generator_t gen = { NULL, NULL };
+	req->res.content_length = body.len;
+	h2o_start_response(req, &gen);
+	if (h2o_memis(req->input.method.base, req->input.method.len, H2O_STRLIT("HEAD")))
+		h2o_send(req, NULL, 0, H2O_SEND_STATE_FINAL);
+	else
+		h2o_send(req, &body, 1, H2O_SEND_STATE_FINAL);
 	buf_cleanup(&resp.body);
 	return 0;
 }

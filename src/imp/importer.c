@@ -34,6 +34,7 @@ const char *import_format_name(enum import_format f)
 }
 
 struct run {
+	bool ndjson;	/* one JSON record a line (.ndjson, .jsonl) */
 	struct store *s;
 	const struct import_opts *o;
 	struct import_result *r;
@@ -469,7 +470,16 @@ static int run_json(struct run *run, struct err *e)
 	const char *elem;
 	size_t len;
 	int rc;
-	while ((rc = jstream_next(js, &elem, &len, e)) == 1) {
+	if (run->ndjson)
+		jstream_lines(js);
+	for (;;) {
+		rc = jstream_next(js, &elem, &len, e);
+		if (rc == ERR_TOO_LARGE && run->ndjson) {	/* one overlong line: skip it */
+			reject(run, e->offset, "record larger than 4 MiB");
+			continue;
+		}
+		if (rc != 1)
+			break;
 		json_error_t je;
 		json_t *o = json_loadb(elem, len, JSON_REJECT_DUPLICATES, &je);
 		struct err ve = { 0 };
@@ -556,6 +566,19 @@ int import_run(struct store *s, const char *path, const struct import_opts *o, s
 			return ERR_IO;
 	}
 	r->format = f;
+	{
+		const char *dot = strrchr(path, '.');
+		const char *stem_end = dot && !strcasecmp(dot, ".gz") ? dot : NULL;
+		if (stem_end) {
+			dot = NULL;
+			for (const char *p = stem_end - 1; p > path && *p != '/'; p--)
+				if (*p == '.') {
+					dot = p;
+					break;
+				}
+		}
+		run.ndjson = dot && (!strncasecmp(dot, ".ndjson", 7) || !strncasecmp(dot, ".jsonl", 6));
+	}
 	run.batch = xcalloc(IMPORT_BATCH, sizeof(*run.batch));
 	arena_init(&run.ar);
 	int rc;

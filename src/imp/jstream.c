@@ -30,6 +30,11 @@ struct jstream *jstream_new(struct input *in)
 	return j;
 }
 
+void jstream_lines(struct jstream *j)
+{
+	j->mode = M_NDJSON;
+}
+
 void jstream_free(struct jstream *j)
 {
 	if (j == NULL)
@@ -227,7 +232,8 @@ int jstream_next(struct jstream *j, const char **elem, size_t *len, struct err *
 				return rc;
 			}
 			return fail(j, ERR_INVALID, e, "expected a JSON array or object");
-		case M_NDJSON:
+		case M_NDJSON: {
+			/* One line, whatever it holds; blank lines are skipped. */
 			c = skip_ws(j);
 			if (c == -2)
 				return fail(j, ERR_IO, e, NULL);
@@ -235,9 +241,27 @@ int jstream_next(struct jstream *j, const char **elem, size_t *len, struct err *
 				j->mode = M_DONE;
 				return 0;
 			}
-			if (c != '{')
-				return fail(j, ERR_INVALID, e, "expected '{' (one object a line)");
-			break;
+			buf_reset(&j->elem);
+			j->elem_line = c == '\n' ? j->line - 1 : j->line;
+			bool too_long = false;
+			while (c >= 0 && c != '\n') {
+				if (j->elem.len < JSTREAM_MAX_ELEMENT)
+					buf_putc(&j->elem, (char)c);
+				else
+					too_long = true;
+				c = next_byte(j);
+			}
+			if (c == -2)
+				return fail(j, ERR_IO, e, NULL);
+			if (too_long) {
+				e->offset = j->elem_line;
+				return err_set(e, ERR_TOO_LARGE, "line %zu: a record is larger than the 4 MiB limit",
+					       j->elem_line);
+			}
+			*elem = j->elem.data;
+			*len = j->elem.len;
+			return 1;
+		}
 		case M_ARRAY:
 			c = skip_ws(j);
 			if (c == ',')

@@ -54,6 +54,9 @@ struct ioc_filter {
 	int min_score;			/* -1 = none */
 	const char *category, *industry, *tag, *source;	/* NULL = any */
 	int64_t since, until;		/* updated_at window (µs), 0 = open */
+	bool window_is_narrow;		/* since/until came from the caller (delta polling): the
+					 * store may read them through the updated_at index when
+					 * the window holds few records; else it walks rid order */
 	bool include_expired;		/* also expired and revoked records */
 	int64_t now;
 	int64_t limit, offset;

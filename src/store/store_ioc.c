@@ -3,6 +3,7 @@
  * version written beside every change, and the filtered reads of the REST API.
  */
 #include <jansson.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -680,6 +681,31 @@ static void bind_t(struct q *q, const char *v)
 	q->tval[q->n++] = v;
 }
 
+/*
+ * Whether the updated_at window holds few enough records to read them through the
+ * updated_at index and sort them; otherwise walking rid order and testing each row is
+ * cheaper (the window covers most of the table). Probing costs at most NARROW_MAX index steps.
+ */
+#define NARROW_MAX 20000
+
+static bool window_is_narrow(struct store *s, const struct ioc_filter *f)
+{
+	if (!f->window_is_narrow || (f->since <= 0 && f->until <= 0))
+		return false;
+	struct err e;
+	sqlite3_stmt *st = stmt_sql(s, "SELECT count(*) FROM (SELECT 1 FROM iocs INDEXED BY"
+				       " iocs_updated WHERE updated_at >= ?1 AND updated_at <= ?2"
+				       " LIMIT ?3)", &e);
+	if (st == NULL)
+		return false;
+	sqlite3_bind_int64(st, 1, f->since > 0 ? f->since : 0);
+	sqlite3_bind_int64(st, 2, f->until > 0 ? f->until : INT64_MAX);
+	sqlite3_bind_int64(st, 3, NARROW_MAX);
+	bool narrow = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) < NARROW_MAX;
+	sqlite3_reset(st);
+	return narrow;
+}
+
 static void build_where(struct q *q, const struct ioc_filter *f)
 {
 	buf_puts(&q->sql, " WHERE 1");
@@ -711,12 +737,15 @@ static void build_where(struct q *q, const struct ioc_filter *f)
 		buf_puts(&q->sql, " AND score >= ?");
 		bind_i(q, f->min_score);
 	}
+	/* A broad window (a tier's lookback) is better checked row by row in rid order than
+	 * read through the updated_at index and sorted: '+' keeps SQLite off that index. */
+	const char *col = f->window_is_narrow ? "updated_at" : "+updated_at";
 	if (f->since > 0) {
-		buf_puts(&q->sql, " AND updated_at >= ?");
+		buf_printf(&q->sql, " AND %s >= ?", col);
 		bind_i(q, f->since);
 	}
 	if (f->until > 0) {
-		buf_puts(&q->sql, " AND updated_at <= ?");
+		buf_printf(&q->sql, " AND %s <= ?", col);
 		bind_i(q, f->until);
 	}
 	if (f->tag) {
@@ -770,10 +799,14 @@ static int walk(struct store *s, sqlite3_stmt *st, ioc_cb cb, void *ctx, struct 
 	return crc;
 }
 
-int store_ioc_list(struct store *s, const struct ioc_filter *f, ioc_cb cb, void *ctx, struct err *e)
+int store_ioc_list(struct store *s, const struct ioc_filter *filter, ioc_cb cb, void *ctx, struct err *e)
 {
+	struct ioc_filter fl = *filter, *f = &fl;
+	fl.window_is_narrow = window_is_narrow(s, filter);
 	struct q q = { BUF_INIT, { 0 }, { 0 }, { 0 }, 0 };
 	buf_puts(&q.sql, "SELECT " IOC_COLS " FROM iocs");
+	if (fl.window_is_narrow)
+		buf_puts(&q.sql, " INDEXED BY iocs_updated");
 	build_where(&q, f);
 	if (f->before_rid > 0) {
 		buf_puts(&q.sql, " AND rid < ?");
@@ -792,12 +825,16 @@ int store_ioc_list(struct store *s, const struct ioc_filter *f, ioc_cb cb, void 
 	return rc;
 }
 
-int store_ioc_count(struct store *s, const struct ioc_filter *f, int64_t cap, int64_t *n,
+int store_ioc_count(struct store *s, const struct ioc_filter *filter, int64_t cap, int64_t *n,
 		    bool *estimated, struct err *e)
 {
+	struct ioc_filter fl = *filter, *f = &fl;
+	fl.window_is_narrow = window_is_narrow(s, filter);
 	struct q q = { BUF_INIT, { 0 }, { 0 }, { 0 }, 0 };
 	/* The cap-th match's rid tells the density of matches among rids. */
 	buf_puts(&q.sql, "SELECT rid FROM iocs");
+	if (fl.window_is_narrow)
+		buf_puts(&q.sql, " INDEXED BY iocs_updated");
 	build_where(&q, f);
 	buf_puts(&q.sql, " ORDER BY rid DESC LIMIT 1 OFFSET ?");
 	bind_i(&q, cap);
@@ -834,6 +871,8 @@ int store_ioc_count(struct store *s, const struct ioc_filter *f, int64_t cap, in
 	buf_reset(&q.sql);
 	q.n = 0;
 	buf_puts(&q.sql, "SELECT count(*) FROM iocs");
+	if (fl.window_is_narrow)
+		buf_puts(&q.sql, " INDEXED BY iocs_updated");
 	build_where(&q, f);
 	st = stmt_sql(s, q.sql.data, e);
 	if (st == NULL) {

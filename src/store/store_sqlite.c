@@ -28,7 +28,7 @@ static const char *const migrations[] = {
 	" score INTEGER NOT NULL,"
 	" first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,"
 	" valid_until INTEGER NOT NULL DEFAULT 0,"	/* 0 = never */
-	" created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL UNIQUE,"
+	" created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,"
 	" revoked INTEGER NOT NULL DEFAULT 0,"
 	" feed TEXT NOT NULL DEFAULT '', category TEXT NOT NULL DEFAULT '',"
 	" reference_url TEXT NOT NULL DEFAULT '', origin TEXT NOT NULL DEFAULT 'feed',"
@@ -46,6 +46,7 @@ static const char *const migrations[] = {
 	 * looks the key up (and compares type and value) before inserting.
 	 */
 	"CREATE INDEX iocs_key ON iocs(key);"
+	"CREATE UNIQUE INDEX iocs_updated ON iocs(updated_at);"
 	"CREATE INDEX iocs_type ON iocs(type);"
 	"CREATE INDEX iocs_ref ON iocs(reference_url) WHERE reference_url <> '';"
 	"CREATE TABLE ioc_feeds(feed TEXT NOT NULL, rid INTEGER NOT NULL,"
