@@ -25,6 +25,18 @@ const char *route_name(enum route r)
 	return r < R_COUNT ? names[r] : "other";
 }
 
+void api_versions(struct api_worker *w)
+{
+	if (w->versions_req == w->req_counter)
+		return;	/* once per request */
+	w->versions_req = w->req_counter;
+	int64_t dv = store_data_version(w->store);
+	if (dv != w->data_version || w->clock == 0) {
+		w->data_version = dv;
+		w->clock = store_clock(w->store);
+	}
+}
+
 static void *thread_init(void *ctx, int no, struct err *e)
 {
 	struct api *a = ctx;

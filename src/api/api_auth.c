@@ -104,13 +104,14 @@ static bool well_formed(const char *k)
 
 /*
  * Keys by hash, through a per-worker cache. An entry holds while the database has not
- * changed (any commit, here or in another process, such as `cairn keys revoke`), no key was
- * revoked through this server, and it is under 5 s old: a revocation takes effect at once.
+ * changed (any commit, here or in another process, such as `cairn keys revoke`), no key
+ * was revoked through this server, and it is under 5 s old.
  */
 static int key_lookup(struct call *c, const uint8_t hash[32], struct api_key *out, struct err *e)
 {
 	struct api_worker *w = c->w;
-	int64_t version = store_data_version(w->store);
+	api_versions(w);
+	int64_t version = w->data_version;
 	int64_t gen = __atomic_load_n(&w->api->keys_generation, __ATOMIC_ACQUIRE);
 	int64_t now = time_mono_us();
 	unsigned slot = hash[0] % KEY_CACHE_SLOTS;

@@ -97,6 +97,7 @@ struct api {
 	pthread_cond_t stats_cond;
 	char *stats_json;
 	int64_t stats_at;	/* wall µs of computation */
+	int64_t stats_cost_us;	/* how long the last pass took */
 	bool stats_busy;
 
 	FILE *access_log;
@@ -111,6 +112,7 @@ struct api {
 	int64_t m_indicators;
 	int64_t started_at;
 	int64_t keys_generation;	/* bumped when this server revokes a key */
+	int64_t write_generation;	/* bumped when this server writes indicators */
 };
 
 struct api_worker {
@@ -121,7 +123,19 @@ struct api_worker {
 	uint32_t req_prefix;
 	struct cache_entry cache[CACHE_SLOTS];
 	struct key_cache_entry keys[KEY_CACHE_SLOTS];
+	/* What the caches are validated against, read once per request. */
+	uint64_t versions_req;
+	int64_t data_version, clock;
 };
+
+/*
+ * Refreshes w's view of the database, once per request: SQLite's data_version (any
+ * commit by another connection: a key revoked with `cairn keys revoke` fails the very next
+ * request) and, when that moved, the indicator clock. A read costs a read transaction, so
+ * it is done once, not per cache. This server's own writes also bump write_generation and
+ * keys_generation, which the other workers see at once.
+ */
+void api_versions(struct api_worker *w);
 
 /* A request in flight, as the handlers see it. */
 struct call {

@@ -462,11 +462,14 @@ void h_list(struct call *c)
 	struct api_worker *w = c->w;
 	struct ioc_filter *f = &lp.f;
 
-	/* Identical requests within two seconds, with no write in between, share one answer. */
+	/* Identical requests within two seconds, with no indicator written in between, share
+	 * one answer. */
 	struct buf key = BUF_INIT, q = BUF_INIT;
 	clean_query(c, &q, false);
 	buf_printf(&key, "%d|%s?%s", c->who.key.tier, c->path, buf_cstr(&q));
-	int64_t version = store_data_version(w->store);
+	api_versions(w);
+	int64_t version = (int64_t)((uint64_t)w->clock * 1000003u +
+				    (uint64_t)__atomic_load_n(&w->api->write_generation, __ATOMIC_ACQUIRE));
 	int64_t mono = time_mono_us();
 	struct cache_entry *hit = cache_find(w, key.data, version, mono);
 	if (hit) {
@@ -1242,6 +1245,7 @@ void h_submit(struct call *c)
 		db_error(c, &e);
 		goto out;
 	}
+	__atomic_add_fetch(&c->w->api->write_generation, 1, __ATOMIC_RELEASE);
 	struct jw w;
 	jw_init(&w, &body);
 	jw_obj(&w);
@@ -1301,6 +1305,7 @@ void h_revoke(struct call *c, const char *id)
 		db_error(c, &e);
 		return;
 	}
+	__atomic_add_fetch(&c->w->api->write_generation, 1, __ATOMIC_RELEASE);
 	log_info("%s: indicator %s revoked by key %s", c->request_id, lower, c->who.key.prefix);
 	struct buf body = BUF_INIT;
 	struct jw w;

@@ -101,8 +101,12 @@ void h_metrics(struct call *c)
 void stats_refresh(struct api *a, struct store *s, bool force)
 {
 	pthread_mutex_lock(&a->lock);
-	if (a->stats_busy || (!force && a->stats_json && time_now_us() - a->stats_at <
-						       a->cfg.stats_refresh_s * USEC_PER_SEC)) {
+	/* A pass over a large database takes a while: never spend more than a tenth of the
+	 * time on it, whatever the configured interval. */
+	int64_t interval = a->cfg.stats_refresh_s * USEC_PER_SEC;
+	if (interval < 10 * a->stats_cost_us)
+		interval = 10 * a->stats_cost_us;
+	if (a->stats_busy || (!force && a->stats_json && time_now_us() - a->stats_at < interval)) {
 		pthread_mutex_unlock(&a->lock);
 		return;
 	}
@@ -113,9 +117,11 @@ void stats_refresh(struct api *a, struct store *s, bool force)
 	struct err e = { 0 };
 	int64_t now = time_now_us();
 	int64_t total = 0;
+	int64_t t0 = time_mono_us();
 	int rc = store_stats_json(s, &b, now, &e);
 	if (rc == 0)
 		rc = store_ioc_total(s, &total, &e);
+	int64_t cost = time_mono_us() - t0;
 	if (rc == 0) {
 		char when[40];
 		time_format_to(when, now, TIME_SEC);
@@ -127,6 +133,7 @@ void stats_refresh(struct api *a, struct store *s, bool force)
 		free(a->stats_json);
 		a->stats_json = buf_take(&b);
 		a->stats_at = now;
+		a->stats_cost_us = cost;
 		a->m_indicators = total;
 	} else {
 		log_error("computing statistics: %s", e.msg);

@@ -226,7 +226,7 @@ static int load_root(struct loader *l, struct config *c, yaml_node_t *root)
 		yaml_node_t *k = yaml_document_get_node(&l->doc, p->key);
 		yaml_node_t *v = yaml_document_get_node(&l->doc, p->value);
 		const char *ks = scalar(k);
-		int64_t iv;
+		int64_t iv = 0;
 		int rc = 0;
 		if (ks == NULL)
 			return fail(l, k, "?", "expected a key");
@@ -235,7 +235,8 @@ static int load_root(struct loader *l, struct config *c, yaml_node_t *root)
 			rc = get_str(l, v, key, c->listen, sizeof(c->listen));
 		} else if (!strcmp(ks, "threads")) {
 			rc = get_int(l, v, key, 0, 256, &iv);
-			c->threads = (int)iv;
+			if (rc == 0)
+				c->threads = (int)iv;
 		} else if (!strcmp(ks, "base_url")) {
 			rc = get_str(l, v, key, c->base_url, sizeof(c->base_url));
 			size_t n = strlen(c->base_url);
@@ -245,7 +246,8 @@ static int load_root(struct loader *l, struct config *c, yaml_node_t *root)
 			rc = get_str(l, v, key, c->access_log, sizeof(c->access_log));
 		} else if (!strcmp(ks, "default_score")) {
 			rc = get_int(l, v, key, 0, 100, &iv);
-			c->default_score = (int)iv;
+			if (rc == 0)
+				c->default_score = (int)iv;
 		} else if (!strcmp(ks, "limits")) {
 			if (v->type != YAML_MAPPING_NODE)
 				return fail(l, v, key, "expected a mapping");
@@ -259,19 +261,24 @@ static int load_root(struct loader *l, struct config *c, yaml_node_t *root)
 				else if (!strcmp(k2s, "max_header_bytes")) {
 					/* h2o's parser refuses request heads over 408 KiB before cairn sees them. */
 					rc = get_int(l, v2, key, 1024, 262144, &iv);
-					c->max_header_bytes = (size_t)iv;
+					if (rc == 0)
+						c->max_header_bytes = (size_t)iv;
 				} else if (!strcmp(k2s, "max_body_bytes")) {
 					rc = get_int(l, v2, key, 1024, 1073741824, &iv);
-					c->max_body_bytes = (size_t)iv;
+					if (rc == 0)
+						c->max_body_bytes = (size_t)iv;
 				} else if (!strcmp(k2s, "max_connections")) {
 					rc = get_int(l, v2, key, 1, 1000000, &iv);
-					c->max_connections = (int)iv;
+					if (rc == 0)
+						c->max_connections = (int)iv;
 				} else if (!strcmp(k2s, "request_timeout")) {
 					rc = get_int(l, v2, key, 1, 3600, &iv);
-					c->request_timeout_s = (int)iv;
+					if (rc == 0)
+						c->request_timeout_s = (int)iv;
 				} else if (!strcmp(k2s, "idle_timeout")) {
 					rc = get_int(l, v2, key, 1, 3600, &iv);
-					c->idle_timeout_s = (int)iv;
+					if (rc == 0)
+						c->idle_timeout_s = (int)iv;
 				} else if (!strcmp(k2s, "max_lookup_values")) {
 					rc = get_int(l, v2, key, 1, 100000, &c->max_lookup_values);
 				} else if (!strcmp(k2s, "stats_refresh")) {

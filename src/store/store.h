@@ -43,8 +43,11 @@ struct store;
 int store_open(struct store **out, const char *path, const struct config *cfg, unsigned flags,
 	       struct err *e) CAIRN_MUST_USE;
 void store_close(struct store *s);
-/* Changes whenever another connection commits: a cheap cache validator. */
+/* Changes whenever any connection commits anything: a cache validator. */
 int64_t store_data_version(struct store *s);
+/* The last time stamp the commit-ordered clock gave out: changes exactly when an
+ * indicator or object was written, not when keys or usage were. */
+int64_t store_clock(struct store *s);
 
 /* ---- indicators ---- */
 

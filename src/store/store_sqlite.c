@@ -336,7 +336,18 @@ int64_t store_data_version(struct store *s)
 		v = sqlite3_column_int64(st, 0);
 	if (st)
 		sqlite3_reset(st);
-	return v * 1000003 + (int64_t)sqlite3_total_changes64(s->db);
+	return (int64_t)((uint64_t)v * 1000003u + (uint64_t)sqlite3_total_changes64(s->db));
+}
+
+int64_t store_clock(struct store *s)
+{
+	sqlite3_stmt *st = stmt(s, ST_CLOCK_GET);
+	int64_t v = -1;
+	if (st && sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	if (st)
+		sqlite3_reset(st);
+	return v;
 }
 
 static int step_done(struct store *s, sqlite3_stmt *st, struct err *e, const char *what)
