@@ -94,6 +94,8 @@ void config_defaults(struct config *c)
 	c->default_score = 50;
 }
 
+#define CONFIG_FILE_MAX (1024 * 1024)
+
 /* ---- the YAML reader: a small recursive walk over libyaml's document tree ---- */
 
 struct loader {
@@ -326,28 +328,45 @@ static int load_root(struct loader *l, struct config *c, yaml_node_t *root)
 	return 0;
 }
 
+static int load_parser(struct config *c, const char *name, yaml_parser_t *parser, struct err *e)
+{
+	struct loader l = { .path = name, .e = e };
+	int rc;
+	if (!yaml_parser_load(parser, &l.doc))
+		return err_set(e, ERR_INVALID, "%s:%lu: %s", name, (unsigned long)parser->problem_mark.line + 1,
+			       parser->problem ? parser->problem : "invalid YAML");
+	rc = load_root(&l, c, yaml_document_get_root_node(&l.doc));
+	yaml_document_delete(&l.doc);
+	return rc;
+}
+
+int config_load_buffer(struct config *c, const char *name, const char *p, size_t len, struct err *e)
+{
+	yaml_parser_t parser;
+	if (len > CONFIG_FILE_MAX)
+		return err_set(e, ERR_TOO_LARGE, "%s: larger than 1 MiB", name);
+	if (!yaml_parser_initialize(&parser))
+		return err_set(e, ERR_INTERNAL, "cannot initialise the YAML parser");
+	yaml_parser_set_input_string(&parser, (const unsigned char *)p, len);
+	int rc = load_parser(c, name, &parser, e);
+	yaml_parser_delete(&parser);
+	return rc;
+}
+
 int config_load(struct config *c, const char *path, struct err *e)
 {
 	FILE *f = fopen(path, "rb");
 	if (f == NULL)
 		return err_set(e, ERR_IO, "cannot open config '%s': %s", path, strerror(errno));
-	yaml_parser_t parser;
-	struct loader l = { .path = path, .e = e };
-	int rc = 0;
-	if (!yaml_parser_initialize(&parser)) {
-		fclose(f);
-		return err_set(e, ERR_INTERNAL, "cannot initialise the YAML parser");
-	}
-	yaml_parser_set_input_file(&parser, f);
-	if (!yaml_parser_load(&parser, &l.doc)) {
-		rc = err_set(e, ERR_INVALID, "%s:%lu: %s", path, (unsigned long)parser.problem_mark.line + 1,
-			     parser.problem ? parser.problem : "invalid YAML");
-		goto out;
-	}
-	rc = load_root(&l, c, yaml_document_get_root_node(&l.doc));
-	yaml_document_delete(&l.doc);
-out:
-	yaml_parser_delete(&parser);
+	char *data = malloc(CONFIG_FILE_MAX + 1);
+	size_t n = data ? fread(data, 1, CONFIG_FILE_MAX + 1, f) : 0;
+	int bad = data == NULL || ferror(f);
 	fclose(f);
+	int rc;
+	if (bad)
+		rc = err_set(e, ERR_IO, "cannot read config '%s'", path);
+	else
+		rc = config_load_buffer(c, path, data, n, e);
+	free(data);
 	return rc;
 }

@@ -65,8 +65,11 @@ struct config {
 };
 
 void config_defaults(struct config *c);
-/* Reads path over the values already in c. */
+/* Reads path over the values already in c. Files over 1 MiB are refused. */
 int config_load(struct config *c, const char *path, struct err *e) CAIRN_MUST_USE;
+/* The same from memory; name is used in error messages in place of the file name. */
+int config_load_buffer(struct config *c, const char *name, const char *p, size_t len,
+		       struct err *e) CAIRN_MUST_USE;
 
 const char *tier_name(enum tier_id t);
 int tier_from_name(const char *s);	/* -1 when unknown */
