@@ -100,6 +100,7 @@ int cmd_serve(int argc, char **argv)
 	h.max_connections = cfg.max_connections;
 	h.request_timeout_s = cfg.request_timeout_s;
 	h.idle_timeout_s = cfg.idle_timeout_s;
+	h.write_timeout_s = cfg.write_timeout_s;
 
 	const char *path = cli_db_path(db);
 	struct err e = { 0 };

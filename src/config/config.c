@@ -70,6 +70,7 @@ void config_defaults(struct config *c)
 	c->max_connections = 4096;
 	c->request_timeout_s = 10;
 	c->idle_timeout_s = 60;
+	c->write_timeout_s = 60;
 	c->max_lookup_values = 1000;
 	c->stats_refresh_s = 60;
 
@@ -281,6 +282,10 @@ static int load_root(struct loader *l, struct config *c, yaml_node_t *root)
 					rc = get_int(l, v2, key, 1, 3600, &iv);
 					if (rc == 0)
 						c->idle_timeout_s = (int)iv;
+				} else if (!strcmp(k2s, "write_timeout")) {
+					rc = get_int(l, v2, key, 1, 3600, &iv);
+					if (rc == 0)
+						c->write_timeout_s = (int)iv;
 				} else if (!strcmp(k2s, "max_lookup_values")) {
 					rc = get_int(l, v2, key, 1, 100000, &c->max_lookup_values);
 				} else if (!strcmp(k2s, "stats_refresh")) {

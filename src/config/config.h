@@ -55,7 +55,8 @@ struct config {
 	size_t max_body_bytes;
 	int max_connections;
 	int request_timeout_s;		/* a request must arrive whole within this */
-	int idle_timeout_s;		/* keep-alive connections idle longer are closed */
+	int idle_timeout_s;		/* HTTP/2 connections idle longer are closed */
+	int write_timeout_s;		/* a response unread by the client this long is cut */
 	int64_t max_lookup_values;	/* values in one POST /api/v1/lookup */
 	int64_t stats_refresh_s;
 

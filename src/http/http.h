@@ -8,8 +8,9 @@
  * headers, body). No h2o type crosses this header.
  *
  * Limits (struct http_conf): header bytes per request, body bytes, open
- * connections per process (accepting pauses at the limit), and a request
- * timeout that also closes idle keep-alive connections and slow senders.
+ * connections per process (accepting pauses at the limit), a request
+ * timeout that also closes idle keep-alive connections and slow senders, and
+ * a write timeout for clients that stop reading their response.
  * Shutdown: when *stop becomes non-zero, listeners close, keep-alive
  * connections are told to close, requests in flight finish, and
  * http_serve() returns once every connection is gone (or after 10 s).
@@ -33,6 +34,7 @@ struct http_conf {
 	int max_connections;
 	int request_timeout_s;
 	int idle_timeout_s;	/* HTTP/2 connections idle this long are closed */
+	int write_timeout_s;	/* a response the client does not read for this long is cut */
 };
 
 struct http_req {

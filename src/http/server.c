@@ -48,6 +48,7 @@ struct server {
 struct conn {
 	struct worker *w;
 	h2o_socket_t *sock;
+	int64_t writing_since;	/* when a still-pending write was first seen, else 0 */
 	struct conn *prev, *next;
 };
 
@@ -319,6 +320,26 @@ static int open_listener(const struct http_conf *c, struct err *e)
 	return fd;
 }
 
+/*
+ * The write timeout h2o 2.2 lacks: a connection whose response has been waiting on the
+ * client for longer than write_timeout_s is cut (both directions shut; h2o then sees the
+ * error and closes it), so a client that stops reading cannot keep its buffers forever.
+ */
+static void sweep_writers(struct worker *w, int64_t now)
+{
+	int64_t limit = (int64_t)w->srv->conf->write_timeout_s * USEC_PER_SEC;
+	for (struct conn *cn = w->conns; cn; cn = cn->next) {
+		if (cn->sock->_cb.write == NULL) {
+			cn->writing_since = 0;
+		} else if (cn->writing_since == 0) {
+			cn->writing_since = now;
+		} else if (limit > 0 && now - cn->writing_since > limit) {
+			shutdown(h2o_socket_get_fd(cn->sock), SHUT_RDWR);
+			cn->writing_since = now;	/* once is enough */
+		}
+	}
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
@@ -347,10 +368,16 @@ static void *worker_main(void *arg)
 	w->accepting = 1;
 	h2o_socket_read_start(w->listener, on_accept);
 
+	int64_t last_sweep = 0;
 	while (!*srv->stop) {
 		h2o_evloop_run(w->loop, 100);
 		if (srv->app->tick)
 			srv->app->tick(w->tctx);
+		int64_t now = time_mono_us();
+		if (now - last_sweep >= USEC_PER_SEC) {
+			last_sweep = now;
+			sweep_writers(w, now);
+		}
 	}
 
 	/* Graceful: no new connections; idle keep-alive ones are closed by h2o, busy ones finish. */
