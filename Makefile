@@ -20,7 +20,7 @@ asan:
 run: build
 	@./scripts/demo.sh $(BUILD)/cairn
 
-check: asan
+check: asan build
 	@./scripts/check.sh $(ASAN_BUILD)
 
 fuzz:

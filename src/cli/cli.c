@@ -44,6 +44,7 @@ static const char usage[] =
 	"  import   import indicator lists, CSV or JSON into the database\n"
 	"  keys     create, list and revoke API keys\n"
 	"  lookup   look one value up in the database\n"
+	"  pattern  check or explain a STIX 2.1 pattern\n"
 	"  stats    print the database's statistics as JSON\n"
 	"\n"
 	"Every command takes --db PATH (default $CAIRN_DB, else ./cairn.db) and --help.\n";
@@ -71,6 +72,8 @@ int cli_main(int argc, char **argv)
 		return cmd_keys(argc - 1, argv + 1);
 	if (!strcmp(cmd, "lookup"))
 		return cmd_lookup(argc - 1, argv + 1);
+	if (!strcmp(cmd, "pattern"))
+		return cmd_pattern(argc - 1, argv + 1);
 	if (!strcmp(cmd, "stats"))
 		return cmd_stats(argc - 1, argv + 1);
 	fprintf(stderr, "cairn: unknown command '%.64s' (see cairn --help)\n", cmd);

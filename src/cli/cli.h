@@ -14,6 +14,7 @@ int cmd_serve(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_keys(int argc, char **argv);
 int cmd_lookup(int argc, char **argv);
+int cmd_pattern(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cli_main(int argc, char **argv);
 

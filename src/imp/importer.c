@@ -237,6 +237,9 @@ static int type_word(const char *s)
 		{ "url", IOC_URL }, { "uri", IOC_URL }, { "link", IOC_URL }, { "md5", IOC_MD5 },
 		{ "filehashmd5", IOC_MD5 }, { "sha1", IOC_SHA1 }, { "filehashsha1", IOC_SHA1 },
 		{ "sha256", IOC_SHA256 }, { "filehashsha256", IOC_SHA256 }, { "sha512", IOC_SHA512 },
+		{ "filemd5", IOC_MD5 }, { "filesha1", IOC_SHA1 }, { "filesha256", IOC_SHA256 },
+		{ "filesha512", IOC_SHA512 }, { "filehashsha512", IOC_SHA512 }, { "md5hash", IOC_MD5 },
+		{ "sha1hash", IOC_SHA1 }, { "sha256hash", IOC_SHA256 },
 		{ "hash", IOC_NONE }, { "file", IOC_NONE }, { "filehash", IOC_NONE }, { "email", IOC_EMAIL },
 		{ "emailaddr", IOC_EMAIL }, { "emailaddress", IOC_EMAIL }, { "emailsrc", IOC_EMAIL },
 		{ "cve", IOC_CVE }, { "vulnerability", IOC_CVE }, { "mitreattack", IOC_MITRE },
@@ -389,6 +392,14 @@ static int csv_fill(struct run *run, const struct csv_row *row, const struct csv
 	return 0;
 }
 
+static bool hash_list(const char *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!isxdigit((unsigned char)v[i]) && v[i] != ',' && v[i] != ' ')
+			return false;
+	return true;
+}
+
 static bool blank_row(const struct csv_row *row)
 {
 	for (size_t i = 0; i < row->n; i++)
@@ -430,8 +441,9 @@ static int run_csv(struct run *run, struct err *e)
 		}
 		size_t vlen;
 		const char *v = cell(&row, m.col[F_VALUE], &vlen);
-		/* Some feeds put several values in one cell ("md5,sha1,sha256"): each is one. */
-		bool split = vlen && memchr(v, ',', vlen) && !memmem(v, vlen, "://", 3);
+		/* Some feeds put several hashes of one file in a cell ("md5,sha1,sha256"): each is
+		 * one value. Other cells with commas (file names, command lines) stay whole. */
+		bool split = vlen && memchr(v, ',', vlen) && hash_list(v, vlen);
 		size_t i = 0;
 		do {
 			size_t j = split ? i : vlen;
