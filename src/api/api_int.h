@@ -192,8 +192,9 @@ void h_health(struct call *c);
 void h_metrics(struct call *c);
 void metrics_note(struct api *a, enum route r, int status, int64_t latency_us);
 void stats_refresh(struct api *a, struct store *s, bool force);
-/* The statistics thread: recomputes the aggregate every stats_refresh seconds on its own
- * connection, so no worker's event loop waits for it. */
+/* The background thread, on its own connection so no worker's event loop waits for it:
+ * brings the trigram search index up to date, and recomputes the statistics every
+ * stats_refresh seconds. */
 void stats_thread_start(struct api *a);
 void stats_thread_stop(struct api *a);
 void access_log_write(struct call *c, int64_t latency_us, size_t bytes);

@@ -237,6 +237,19 @@ static void *stats_main(void *arg)
 	pthread_mutex_lock(&a->lock);
 	while (!a->stats_stop) {
 		pthread_mutex_unlock(&a->lock);
+		/* Bring the trigram index up to date, a chunk (one short transaction) at a time. */
+		int64_t n;
+		do {
+			if (store_fts_catch_up(s, 20000, &n, &e) != 0) {
+				log_warn("indexing values for search: %s", e.msg);
+				break;
+			}
+			pthread_mutex_lock(&a->lock);
+			bool stop = a->stats_stop;
+			pthread_mutex_unlock(&a->lock);
+			if (stop)
+				break;
+		} while (n > 0);
 		stats_refresh(a, s, false);
 		pthread_mutex_lock(&a->lock);
 		struct timespec until;

@@ -360,6 +360,26 @@ static bool hash_form_ok(int k, const char *v, size_t n)
 	return true;
 }
 
+/*
+ * s[0..n) for a one-line message: control characters as '?', cut at a
+ * character boundary with "..." when it does not fit.
+ */
+static void excerpt(char *out, size_t cap, const char *s, size_t n)
+{
+	size_t m = n;
+	if (m > cap - 1) {
+		m = cap - 4;
+		while (m > 0 && ((unsigned char)s[m] & 0xC0) == 0x80)
+			m--;
+	}
+	for (size_t i = 0; i < m; i++)
+		out[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
+	if (m < n)
+		memcpy(out + m, "...", 4);
+	else
+		out[m] = '\0';
+}
+
 static int check_hash(struct parser *p, const struct stix_cmp *c)
 {
 	const struct stix_step *last = NULL;
@@ -377,29 +397,24 @@ static int check_hash(struct parser *p, const struct stix_cmp *c)
 	int k = hash_index(last->text, last->len);
 	if (k < 0)
 		return 0;
-	int kl = last->len > 40 ? 40 : (int)last->len;
+	char key[48];
+	excerpt(key, sizeof(key), last->text, last->len);
 	if (c->op == STIX_OP_IN)
 		return pat_fail(p->e, ERR_INVALID, c->op_offset,
-				"a set is not a valid %.*s hash (the reference validator checks "
-				"the set as one value)", kl, last->text);
+				"a set is not a valid %s hash (the reference validator checks "
+				"the set as one value)", key);
 	/* The constant as written, without its quotes (the reference's getText()). */
 	const struct stix_const *v = c->value;
-	char buf[160];
+	char *buf = arena_alloc(p->a, v->raw_len + 1);
 	size_t n = 0;
-	for (size_t i = 0; i < v->raw_len; i++) {
-		char ch = p->src[v->offset + i];
-		if (ch == '\'')
-			continue;
-		if (n == sizeof(buf))
-			return pat_fail(p->e, ERR_INVALID, v->offset, "value is not a valid %.*s hash", kl,
-					last->text);
-		buf[n++] = ch;
-	}
+	for (size_t i = 0; i < v->raw_len; i++)
+		if (p->src[v->offset + i] != '\'')
+			buf[n++] = p->src[v->offset + i];
 	if (hash_form_ok(k, buf, n))
 		return 0;
-	int vl = n > 70 ? 70 : (int)n;
-	return pat_fail(p->e, ERR_INVALID, v->offset, "'%.*s%s' is not a valid %.*s hash", vl, buf,
-			n > 70 ? "..." : "", kl, last->text);
+	char show[80];
+	excerpt(show, sizeof(show), buf, n);
+	return pat_fail(p->e, ERR_INVALID, v->offset, "'%s' is not a valid %s hash", show, key);
 }
 
 /* --- comparison expressions --- */

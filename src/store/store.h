@@ -77,9 +77,17 @@ int store_ioc_count(struct store *s, const struct ioc_filter *f, int64_t cap, in
 int store_ioc_get(struct store *s, const char *uuid, ioc_cb cb, void *ctx, struct err *e);
 int store_ioc_get_value(struct store *s, enum ioc_type t, const char *value, ioc_cb cb, void *ctx,
 			struct err *e);
-/* Substring (trigram) search over values; q of 3+ bytes. types 0 = any. */
+/*
+ * Substring (trigram) search over values; q of 3+ bytes. types 0 = any. Records not yet
+ * in the trigram index (see store_fts_catch_up) are scanned directly, the newest
+ * STORE_FTS_TAIL_MAX of them; older unindexed ones are found once indexed.
+ */
+#define STORE_FTS_TAIL_MAX 200000
 int store_ioc_search(struct store *s, const char *q, unsigned types, int64_t limit, ioc_cb cb,
 		     void *ctx, struct err *e);
+/* Adds up to max records not yet in the trigram index to it, in one transaction.
+ * *indexed gets how many; 0 means it is up to date. */
+int store_fts_catch_up(struct store *s, int64_t max, int64_t *indexed, struct err *e) CAIRN_MUST_USE;
 /* Records sharing r's reference_url (same report), r itself excluded. */
 int store_ioc_related(struct store *s, const struct ioc_record *r, int64_t limit, ioc_cb cb,
 		      void *ctx, struct err *e);

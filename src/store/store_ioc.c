@@ -383,19 +383,6 @@ static int put_new(struct store *s, const struct ioc_input *in, int64_t now, str
 	sqlite3_reset(st);
 	r->rid = sqlite3_last_insert_rowid(s->db);
 
-	st = stmt(s, ST_FTS_INSERT);
-	if (st == NULL) {
-		rc = db_fail(s, e, "preparing the search index insert");
-		goto out;
-	}
-	sqlite3_bind_int64(st, 1, r->rid);
-	bind_text(st, 2, r->value);
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		rc = db_fail(s, e, "indexing a value");
-		sqlite3_reset(st);
-		goto out;
-	}
-	sqlite3_reset(st);
 	rc = link_all(s, in, r->rid, e);
 	if (rc == 0)
 		rc = write_object(s, r, m.modified, e);
@@ -931,11 +918,36 @@ int store_ioc_get_value(struct store *s, enum ioc_type t, const char *value, ioc
 	return get_one(s, st, cb, ctx, e);
 }
 
+static void type_list(struct buf *sql, unsigned types)
+{
+	if (!types)
+		return;
+	buf_puts(sql, " AND type IN (");
+	int first = 1;
+	for (int t = 1; t < IOC_TYPE_COUNT; t++)
+		if (types & (1u << t)) {
+			buf_printf(sql, "%s%d", first ? "" : ",", t);
+			first = 0;
+		}
+	buf_putc(sql, ')');
+}
+
+static int64_t fts_watermark(struct store *s)
+{
+	sqlite3_stmt *st = stmt_sql(s, "SELECT v FROM meta WHERE k = 'fts_rid'", NULL);
+	int64_t v = 0;
+	if (st && sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	if (st)
+		sqlite3_reset(st);
+	return v;
+}
+
 int store_ioc_search(struct store *s, const char *q, unsigned types, int64_t limit, ioc_cb cb,
 		     void *ctx, struct err *e)
 {
 	/* An FTS5 phrase: the trigram tokenizer turns it into a substring match. */
-	struct buf phrase = BUF_INIT;
+	struct buf phrase = BUF_INIT, like = BUF_INIT, sql = BUF_INIT;
 	buf_putc(&phrase, '"');
 	for (const char *p = q; *p; p++) {
 		if (*p == '"')
@@ -943,30 +955,94 @@ int store_ioc_search(struct store *s, const char *q, unsigned types, int64_t lim
 		buf_putc(&phrase, *p);
 	}
 	buf_putc(&phrase, '"');
-	struct buf sql = BUF_INIT;
-	buf_puts(&sql, "SELECT " IOC_COLS " FROM iocs WHERE rid IN"
-		       " (SELECT rowid FROM ioc_fts WHERE ioc_fts MATCH ?1)");
-	if (types) {
-		buf_puts(&sql, " AND type IN (");
-		int first = 1;
-		for (int t = 1; t < IOC_TYPE_COUNT; t++)
-			if (types & (1u << t)) {
-				buf_printf(&sql, "%s%d", first ? "" : ",", t);
-				first = 0;
-			}
-		buf_putc(&sql, ')');
+	/* The same as a LIKE pattern, for the tail the index has not reached. */
+	buf_putc(&like, '%');
+	for (const char *p = q; *p; p++) {
+		if (*p == '%' || *p == '_' || *p == '\\')
+			buf_putc(&like, '\\');
+		buf_putc(&like, *p);
 	}
+	buf_putc(&like, '%');
+	int64_t mark = fts_watermark(s);
+	/* Newest first: the unindexed tail (rid > mark), then the index. */
+	buf_puts(&sql, "SELECT " IOC_COLS " FROM (SELECT * FROM iocs WHERE rid > ?3");
+	type_list(&sql, types);
+	buf_puts(&sql, " ORDER BY rid DESC LIMIT ?4) WHERE value LIKE ?5 ESCAPE '\\'"
+		       " UNION ALL SELECT " IOC_COLS " FROM iocs WHERE rid <= ?3 AND rid IN"
+		       " (SELECT rowid FROM ioc_fts WHERE ioc_fts MATCH ?1)");
+	type_list(&sql, types);
 	buf_puts(&sql, " ORDER BY rid DESC LIMIT ?2");
 	int rc = ERR_DB;
 	sqlite3_stmt *st = stmt_sql(s, sql.data, e);
 	if (st) {
 		sqlite3_bind_text(st, 1, phrase.data, (int)phrase.len, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 2, limit);
+		sqlite3_bind_int64(st, 3, mark);
+		sqlite3_bind_int64(st, 4, STORE_FTS_TAIL_MAX);
+		sqlite3_bind_text(st, 5, like.data, (int)like.len, SQLITE_STATIC);
 		rc = walk(s, st, cb, ctx, e);
 	}
 	buf_cleanup(&sql);
 	buf_cleanup(&phrase);
+	buf_cleanup(&like);
 	return rc;
+}
+
+int store_fts_catch_up(struct store *s, int64_t max, int64_t *indexed, struct err *e)
+{
+	*indexed = 0;
+	int rc = tx_begin(s, e);
+	if (rc)
+		return rc;
+	int64_t mark = fts_watermark(s), top = mark;
+	sqlite3_stmt *st = stmt_sql(s, "SELECT max(rid), count(*) FROM (SELECT rid FROM iocs WHERE rid > ?1"
+				       " ORDER BY rid LIMIT ?2)", e);
+	if (st == NULL)
+		goto fail;
+	sqlite3_bind_int64(st, 1, mark);
+	sqlite3_bind_int64(st, 2, max);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		top = sqlite3_column_int64(st, 0);
+		*indexed = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_reset(st);
+	if (*indexed == 0) {
+		tx_rollback(s);
+		return 0;
+	}
+	st = stmt_sql(s, "INSERT INTO ioc_fts(rowid, value) SELECT rid, value FROM iocs"
+			 " WHERE rid > ?1 AND rid <= ?2", e);
+	if (st == NULL)
+		goto fail;
+	sqlite3_bind_int64(st, 1, mark);
+	sqlite3_bind_int64(st, 2, top);
+	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(s, e, "indexing values");
+	sqlite3_reset(st);
+	if (rc)
+		goto fail;
+	st = stmt_sql(s, "UPDATE meta SET v = ?1 WHERE k = 'fts_rid'", e);
+	if (st == NULL)
+		goto fail;
+	sqlite3_bind_int64(st, 1, top);
+	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(s, e, "saving the index mark");
+	sqlite3_reset(st);
+	if (rc)
+		goto fail;
+	/* No clock tick: indexing changes what search can find, not any record. */
+	sqlite3_stmt *commit = stmt(s, ST_COMMIT);
+	if (commit == NULL || sqlite3_step(commit) != SQLITE_DONE) {
+		if (commit)
+			sqlite3_reset(commit);
+		rc = db_fail(s, e, "committing the index");
+		goto fail;
+	}
+	sqlite3_reset(commit);
+	s->in_tx = false;
+	return 0;
+fail:
+	tx_rollback(s);
+	*indexed = 0;
+	return rc ? rc : ERR_DB;
 }
 
 int store_ioc_related(struct store *s, const struct ioc_record *r, int64_t limit, ioc_cb cb,
