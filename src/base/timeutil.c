@@ -118,28 +118,50 @@ bad:
 	return err_set(e, ERR_INVALID, "not an RFC 3339 timestamp (expected e.g. 2026-05-16T00:00:00Z)");
 }
 
+static char *put_digits(char *o, unsigned v, int width)
+{
+	for (int i = width - 1; i >= 0; i--) {
+		o[i] = (char)('0' + v % 10);
+		v /= 10;
+	}
+	return o + width;
+}
+
+/* Hand-rolled: it runs for every time stamp of every record an import writes. */
 size_t time_format_to(char *out, int64_t us, enum time_precision p)
 {
 	if (us < 0)
 		us = 0;
 	int64_t secs = us / USEC_PER_SEC;
 	int64_t frac = us % USEC_PER_SEC;
-	int64_t days = secs / 86400;
 	int64_t rem = secs % 86400;
 	int y;
 	unsigned m, d;
-	civil_from_days(days, &y, &m, &d);
-	int n;
-	if (p == TIME_SEC)
-		n = snprintf(out, 32, "%04d-%02u-%02uT%02d:%02d:%02dZ", y, m, d, (int)(rem / 3600),
-			     (int)(rem / 60 % 60), (int)(rem % 60));
-	else if (p == TIME_MSEC)
-		n = snprintf(out, 32, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", y, m, d, (int)(rem / 3600),
-			     (int)(rem / 60 % 60), (int)(rem % 60), (int)(frac / 1000));
-	else
-		n = snprintf(out, 32, "%04d-%02u-%02uT%02d:%02d:%02d.%06dZ", y, m, d, (int)(rem / 3600),
-			     (int)(rem / 60 % 60), (int)(rem % 60), (int)frac);
-	return n > 0 ? (size_t)n : 0;
+	civil_from_days(secs / 86400, &y, &m, &d);
+	if (y > 9999)
+		y = 9999;
+	char *o = out;
+	o = put_digits(o, (unsigned)y, 4);
+	*o++ = '-';
+	o = put_digits(o, m, 2);
+	*o++ = '-';
+	o = put_digits(o, d, 2);
+	*o++ = 'T';
+	o = put_digits(o, (unsigned)(rem / 3600), 2);
+	*o++ = ':';
+	o = put_digits(o, (unsigned)(rem / 60 % 60), 2);
+	*o++ = ':';
+	o = put_digits(o, (unsigned)(rem % 60), 2);
+	if (p == TIME_MSEC) {
+		*o++ = '.';
+		o = put_digits(o, (unsigned)(frac / 1000), 3);
+	} else if (p == TIME_USEC) {
+		*o++ = '.';
+		o = put_digits(o, (unsigned)frac, 6);
+	}
+	*o++ = 'Z';
+	*o = '\0';
+	return (size_t)(o - out);
 }
 
 void time_format(struct buf *b, int64_t us, enum time_precision p)

@@ -152,6 +152,7 @@ int cmd_import(int argc, char **argv)
 		return 1;
 	}
 	o.progress = isatty(2);
+	store_bulk(s);
 	int status = 0;
 	struct import_result *r = malloc(sizeof(*r));
 	for (int i = optind; i < argc && r; i++) {

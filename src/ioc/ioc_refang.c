@@ -55,6 +55,13 @@ size_t ioc_refang(const char *in, size_t len, char *out, size_t cap)
 	while (i < len && o + 1 < cap) {
 		const char *to = NULL;
 		size_t used = 0;
+		char ch = in[i];
+
+		/* Every defanged form starts with one of these: the common case is a plain copy. */
+		if (ch != '[' && ch != '(' && ch != '{' && ch != '\\' && ch != ' ' && ch != 'h' && ch != 'H') {
+			out[o++] = in[i++];
+			continue;
+		}
 
 		/* Only at the start of a word: "hxxp" inside a path may be meant literally. */
 		if ((i == 0 || !(ioc_is_alpha(in[i - 1]) || ioc_is_digit(in[i - 1]))) &&

@@ -43,6 +43,9 @@ struct store;
 int store_open(struct store **out, const char *path, const struct config *cfg, unsigned flags,
 	       struct err *e) CAIRN_MUST_USE;
 void store_close(struct store *s);
+/* For long imports on this connection: a larger page cache and WAL, so that pages are
+ * written and synced fewer times (the guarantees of invariant 4 are unchanged). */
+void store_bulk(struct store *s);
 /* Changes whenever any connection commits anything: a cache validator. */
 int64_t store_data_version(struct store *s);
 /* The last time stamp the commit-ordered clock gave out: changes exactly when an

@@ -320,6 +320,11 @@ int store_open(struct store **out, const char *path, const struct config *cfg, u
 	return 0;
 }
 
+void store_bulk(struct store *s)
+{
+	sqlite3_exec(s->db, "PRAGMA cache_size=-262144; PRAGMA wal_autocheckpoint=65536;", NULL, NULL, NULL);
+}
+
 void store_close(struct store *s)
 {
 	if (s == NULL)
