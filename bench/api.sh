@@ -93,6 +93,14 @@ cport=$(free_port)
 	--threads "$server_threads" >"$tmp/cairn.out" 2>"$tmp/cairn.err" &
 cairn_pid=$!
 wait_http "http://127.0.0.1:$cport/healthz" "$cairn_pid"
+# Steady state: after a bulk import the server first adds the new records to the search
+# index in the background; measure once that is done, as a long-running server would be.
+echo "== waiting for the background search indexing"
+for _ in $(seq 600); do
+	pending=$(curl -sf "http://127.0.0.1:$cport/healthz" | sed -n 's/.*"search_index_pending":\([0-9]*\).*/\1/p')
+	[ "$pending" = "0" ] && break
+	sleep 1
+done
 
 # The bytes nginx will serve: one answer of cairn's, saved with its Content-Type.
 curl -sf -H "Authorization: Bearer $key" -D "$tmp/headers" -o "$tmp/iocs.json" \

@@ -42,6 +42,8 @@ void h_health(struct call *c)
 	jw_kstr(&w, "version", CAIRN_VERSION);
 	jw_kstr(&w, "database", "ok");
 	jw_kint(&w, "uptime_seconds", (c->now - c->w->api->started_at) / USEC_PER_SEC);
+	/* Records the background thread has yet to add to the search index. */
+	jw_kint(&w, "search_index_pending", store_fts_pending(c->w->store));
 	jw_ktime(&w, "time", c->now);
 	jw_end(&w);
 	api_json(c, 200, &body);
@@ -240,9 +242,16 @@ static void *stats_main(void *arg)
 		/* Bring the trigram index up to date, a chunk (one short transaction) at a time. */
 		int64_t n;
 		do {
+			int64_t t0 = time_mono_us();
 			if (store_fts_catch_up(s, 20000, &n, &e) != 0) {
 				log_warn("indexing values for search: %s", e.msg);
 				break;
+			}
+			/* At most half a core: rest as long as the chunk took. */
+			int64_t took = time_mono_us() - t0;
+			if (n > 0 && took > 0) {
+				struct timespec ts = { (time_t)(took / USEC_PER_SEC), (long)(took % USEC_PER_SEC) * 1000 };
+				nanosleep(&ts, NULL);
 			}
 			pthread_mutex_lock(&a->lock);
 			bool stop = a->stats_stop;

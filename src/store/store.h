@@ -91,6 +91,8 @@ int store_ioc_search(struct store *s, const char *q, unsigned types, int64_t lim
 /* Adds up to max records not yet in the trigram index to it, in one transaction.
  * *indexed gets how many; 0 means it is up to date. */
 int store_fts_catch_up(struct store *s, int64_t max, int64_t *indexed, struct err *e) CAIRN_MUST_USE;
+/* How many records wait for the trigram index (0 when it is up to date). */
+int64_t store_fts_pending(struct store *s);
 /* Records sharing r's reference_url (same report), r itself excluded. */
 int store_ioc_related(struct store *s, const struct ioc_record *r, int64_t limit, ioc_cb cb,
 		      void *ctx, struct err *e);

@@ -988,6 +988,19 @@ int store_ioc_search(struct store *s, const char *q, unsigned types, int64_t lim
 	return rc;
 }
 
+int64_t store_fts_pending(struct store *s)
+{
+	int64_t mark = fts_watermark(s), n = 0;
+	sqlite3_stmt *st = stmt_sql(s, "SELECT count(*) FROM iocs WHERE rid > ?1", NULL);
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, mark);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return n;
+}
+
 int store_fts_catch_up(struct store *s, int64_t max, int64_t *indexed, struct err *e)
 {
 	*indexed = 0;
