@@ -20,7 +20,7 @@ const char *route_name(enum route r)
 		"other", "/api/v1/iocs", "/api/v1/iocs/search", "/api/v1/lookup", "POST /api/v1/lookup",
 		"/api/v1/iocs/{id}", "POST /api/v1/iocs", "/api/v1/iocs/{id}/revoke", "/api/v1/iocs/stats",
 		"/api/v1/keys", "/api/v1/keys/{id}", "/api/v1/keys/{id}/usage", "/api/v1/usage", "/healthz",
-		"/metrics",
+		"/metrics", "/api/v1/iocs/stix",
 	};
 	return r < R_COUNT ? names[r] : "other";
 }
@@ -189,6 +189,8 @@ static void dispatch(struct call *c)
 		c->route = R_SEARCH;
 	else if (path_is(p, "/api/v1/iocs/stats"))
 		c->route = R_STATS;
+	else if (path_is(p, "/api/v1/iocs/stix"))
+		c->route = R_STIX;
 	else if (path_is(p, "/api/v1/lookup"))
 		c->route = method_is(c, "POST") ? R_LOOKUP_BULK : R_LOOKUP;
 	else if (path_is(p, "/api/v1/usage"))
@@ -219,6 +221,8 @@ static void dispatch(struct call *c)
 		{ get ? h_search(c) : method_not_allowed(c, "GET"); return; }
 	case R_STATS:
 		{ get ? h_stats(c) : method_not_allowed(c, "GET"); return; }
+	case R_STIX:
+		{ get ? h_stix(c) : method_not_allowed(c, "GET"); return; }
 	case R_LOOKUP:
 		{ get ? h_lookup(c) : method_not_allowed(c, "GET, POST"); return; }
 	case R_LOOKUP_BULK:

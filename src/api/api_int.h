@@ -18,7 +18,7 @@
 /* Endpoints, for usage counters and metrics. */
 enum route {
 	R_NONE, R_LIST, R_SEARCH, R_LOOKUP, R_LOOKUP_BULK, R_GET, R_SUBMIT, R_REVOKE, R_STATS,
-	R_KEYS, R_KEY, R_KEY_USAGE, R_USAGE, R_HEALTH, R_METRICS, R_COUNT
+	R_KEYS, R_KEY, R_KEY_USAGE, R_USAGE, R_HEALTH, R_METRICS, R_STIX, R_COUNT
 };
 _Static_assert(R_COUNT <= USAGE_ROUTES, "usage rows hold every route");
 const char *route_name(enum route r);
@@ -177,6 +177,7 @@ void h_lookup_bulk(struct call *c);
 void h_submit(struct call *c);
 void h_revoke(struct call *c, const char *id);
 void h_stats(struct call *c);
+void h_stix(struct call *c);
 /* The REST form of a record. */
 void render_record(struct jw *w, const struct ioc_record *r);
 void meta_open(struct call *c, struct jw *w);	/* writes "meta":{ generated_at, feed_version, source */

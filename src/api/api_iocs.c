@@ -11,6 +11,7 @@
 #include "base/log.h"
 #include "base/timeutil.h"
 #include "base/xmalloc.h"
+#include "export/export.h"
 #include "imp/record_in.h"
 
 #define SEARCH_MAX_MATCHES 25
@@ -220,8 +221,9 @@ bad:
 	return false;
 }
 
-/* Parses and checks every list filter; on failure the error is answered. */
-static bool list_params(struct call *c, struct list_params *lp)
+/* Parses and checks every list filter; on failure the error is answered. Exports have a
+ * `format` of their own, so they pass with_format false. */
+static bool list_params(struct call *c, struct list_params *lp, bool with_format)
 {
 	struct ioc_filter *f = &lp->f;
 	bool bad, present;
@@ -283,8 +285,8 @@ static bool list_params(struct call *c, struct list_params *lp)
 			  "Use either 'offset' or 'cursor', not both");
 		return false;
 	}
-	lp->format = param_str(c, "format", 16, &bad);
-	if (bad)
+	lp->format = with_format ? param_str(c, "format", 16, &bad) : "json";
+	if (with_format && bad)
 		return false;
 	if (lp->format == NULL)
 		lp->format = "json";
@@ -457,7 +459,7 @@ static void serve_cached(struct call *c, struct cache_entry *e)
 void h_list(struct call *c)
 {
 	struct list_params lp;
-	if (!api_require_scope(c, SCOPE_READ_IOCS) || !list_params(c, &lp))
+	if (!api_require_scope(c, SCOPE_READ_IOCS) || !list_params(c, &lp, true))
 		return;
 	struct api_worker *w = c->w;
 	struct ioc_filter *f = &lp.f;
@@ -1368,4 +1370,60 @@ void h_stats(struct call *c)
 	jw_end(&w);
 	free(json);
 	api_json(c, 200, &body);
+}
+
+/* ---- exports ---- */
+
+static int buf_sink(void *ctx, const char *p, size_t n)
+{
+	buf_append(ctx, p, n);
+	return 0;
+}
+
+void h_stix(struct call *c)
+{
+	struct list_params lp;
+	if (!api_require_pro(c, "The STIX export") || !api_require_scope(c, SCOPE_READ_STIX) ||
+	    !list_params(c, &lp, false))
+		return;
+	struct stix_export_opts o = { .identity = true, .markings = true };
+	bool bad;
+	const char *fmt = param_str(c, "format", 16, &bad);
+	if (bad)
+		return;
+	if (fmt && strcmp(fmt, "bundle") && strcmp(fmt, "objects")) {
+		api_error(c, 400, "invalid_parameter", "{\"parameter\":\"format\"}",
+			  "Invalid value for parameter 'format': expected bundle or objects");
+		return;
+	}
+	o.objects_only = fmt && !strcmp(fmt, "objects");
+	const char *tlp = param_str(c, "tlp", 32, &bad);
+	if (bad)
+		return;
+	if (tlp && (o.tlp = ioc_tlp_canon(tlp)) == NULL) {
+		api_error(c, 400, "invalid_parameter", "{\"parameter\":\"tlp\"}",
+			  "Invalid value for parameter 'tlp': expected clear, green, amber, amber+strict or red");
+		return;
+	}
+	if (!param_bool(c, "include_identity", &o.identity) || !param_bool(c, "include_markings", &o.markings))
+		return;
+	struct buf body = BUF_INIT;
+	struct export_sink sink = { buf_sink, &body };
+	struct err e = { 0 };
+	int64_t n = 0;
+	if (export_stix(c->w->store, &lp.f, &o, &sink, &n, &e) != 0) {
+		buf_cleanup(&body);
+		db_error(c, &e);
+		return;
+	}
+	size_t alen = 0;
+	const char *accept = http_req_header(c->req, "accept", &alen);
+	bool stix_type = accept && memmem(accept, alen, "stix+json", 9) != NULL;
+	buf_cleanup(&c->resp->body);
+	c->resp->body = body;
+	c->resp->status = 200;
+	c->resp->content_type = stix_type ? "application/stix+json;version=2.1" : "application/json; charset=utf-8";
+	http_resp_header(c->resp, "x-total-count", "%lld", (long long)n);
+	if (lp.requested_limit > lp.f.limit)
+		http_resp_header(c->resp, "x-limit-clamped-from", "%lld", (long long)lp.requested_limit);
 }

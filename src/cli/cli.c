@@ -46,6 +46,7 @@ static const char usage[] =
 	"  lookup   look one value up in the database\n"
 	"  pattern  check or explain a STIX 2.1 pattern\n"
 	"  stats    print the database's statistics as JSON\n"
+	"  export   write indicators as a STIX 2.1 bundle\n"
 	"\n"
 	"Every command takes --db PATH (default $CAIRN_DB, else ./cairn.db) and --help.\n";
 
@@ -76,6 +77,8 @@ int cli_main(int argc, char **argv)
 		return cmd_pattern(argc - 1, argv + 1);
 	if (!strcmp(cmd, "stats"))
 		return cmd_stats(argc - 1, argv + 1);
+	if (!strcmp(cmd, "export"))
+		return cmd_export(argc - 1, argv + 1);
 	fprintf(stderr, "cairn: unknown command '%.64s' (see cairn --help)\n", cmd);
 	return 2;
 }

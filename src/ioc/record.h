@@ -40,6 +40,7 @@ struct ioc_record {
 	const char *context, *tlp;
 	const char *tags, *techniques, *industries, *sources;	/* JSON arrays */
 	int64_t nsources, occurrences, sightings;
+	int64_t modified;	/* the current STIX version's `modified` (µs, whole ms) */
 };
 
 struct ioc_input {

@@ -1,5 +1,6 @@
 #include "stix/ioc_stix.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -92,9 +93,35 @@ static int json_array_nonempty(const char *s)
 	return s && s[0] == '[' && s[1] != ']';
 }
 
+/* The ATT&CK ids of the record's techniques list (JSON text of strings), each a reference. */
+static void technique_refs(struct jw *w, const char *list)
+{
+	const char *p = list;
+	while (p && (p = strchr(p, '"')) != NULL) {
+		const char *end = strchr(p + 1, '"');
+		if (end == NULL)
+			break;
+		size_t n = (size_t)(end - p - 1);
+		if (n >= 5 && n <= 12 && p[1] == 'T') {	/* ids only: T1234, T1234.001, TA0001 */
+			jw_obj(w);
+			jw_kstr(w, "source_name", "mitre-attack");
+			jw_key(w, "external_id");
+			jw_strn(w, p + 1, n);
+			jw_end(w);
+		}
+		p = end + 1;
+	}
+}
+
+static bool has_techniques(const char *list)
+{
+	return list && strchr(list, '"') != NULL;
+}
+
 static void external_refs(struct jw *w, const struct ioc_record *r)
 {
-	bool any = r->type == IOC_CVE || r->type == IOC_MITRE || (r->feed && *r->feed);
+	bool any = r->type == IOC_CVE || r->type == IOC_MITRE || (r->feed && *r->feed) ||
+		   (r->type != IOC_MITRE && has_techniques(r->techniques));
 	if (!any)
 		return;
 	jw_key(w, "external_references");
@@ -123,11 +150,16 @@ static void external_refs(struct jw *w, const struct ioc_record *r)
 		jw_kstr(w, "url", url);
 		jw_end(w);
 	}
+	if (r->type != IOC_MITRE)
+		technique_refs(w, r->techniques);
 	if (r->feed && *r->feed) {
 		jw_obj(w);
 		jw_kstr(w, "source_name", r->feed);
+		/* STIX wants more than a name: the report's URL, or what the name is. */
 		if (r->reference_url && *r->reference_url)
 			jw_kstr(w, "url", r->reference_url);
+		else
+			jw_kstr(w, "description", "the feed that reported this to cairn");
 		jw_end(w);
 	}
 	jw_end(w);

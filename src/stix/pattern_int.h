@@ -54,6 +54,13 @@ int lex_next(struct lexer *lx, struct token *t);
 /* "']'", "'AND'", "a string", "end of pattern", … for messages. */
 const char *tok_name(enum tok k);
 
+/* Byte classes, filled before main() and read-only afterwards. */
+enum {
+	PAT_DIGIT = 1, PAT_ALPHA = 2, PAT_IDENT = 4, PAT_HEX = 8, PAT_B64 = 16, PAT_SPACE = 32,
+	PAT_PLAIN = 64,	/* ASCII that a string holds as is: not ', \\ or a byte >= 0x80 */
+};
+extern unsigned char pat_cls[256];
+
 /* Sets e (if not NULL) with the offset; returns code. */
 int pat_fail(struct err *e, int code, size_t offset, const char *fmt, ...) CAIRN_PRINTF(4, 5);
 

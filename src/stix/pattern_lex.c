@@ -9,9 +9,13 @@
 #include "stix/pattern_int.h"
 
 /* Character classes, one table so the hot loops do one load per byte. */
-enum { C_DIGIT = 1, C_ALPHA = 2, C_IDENT = 4, C_HEX = 8, C_B64 = 16, C_SPACE = 32 };
+enum {
+	C_DIGIT = PAT_DIGIT, C_ALPHA = PAT_ALPHA, C_IDENT = PAT_IDENT, C_HEX = PAT_HEX,
+	C_B64 = PAT_B64, C_SPACE = PAT_SPACE, C_PLAIN = PAT_PLAIN,
+};
 
-static unsigned char cls[256];
+unsigned char pat_cls[256];
+#define cls pat_cls
 
 static void cls_init(void)
 {
@@ -29,6 +33,8 @@ static void cls_init(void)
 			f |= C_B64;
 		if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f')
 			f |= C_SPACE;
+		if (c < 0x80 && c != '\'' && c != '\\')
+			f |= C_PLAIN;
 		cls[c] = f;
 	}
 }
@@ -224,6 +230,8 @@ static int lex_string(struct lexer *lx, size_t i, struct token *t)
 	bool escaped = false;
 	i++;
 	for (;;) {
+		while (i < len && IS(s[i], C_PLAIN))
+			i++;
 		if (i >= len)
 			return pat_fail(lx->e, ERR_INVALID, start, "unterminated string");
 		unsigned char c = s[i];
@@ -239,11 +247,7 @@ static int lex_string(struct lexer *lx, size_t i, struct token *t)
 			i += 2;
 			continue;
 		}
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		size_t n = utf8_len(s, i, len);
+		size_t n = utf8_len(s, i, len);	/* c >= 0x80 */
 		if (n == 0)
 			return pat_fail(lx->e, ERR_INVALID, i, "invalid UTF-8 in string");
 		i += n;

@@ -68,23 +68,34 @@ static void *zalloc(struct parser *p, size_t n)
 	return q;
 }
 
-/* Copies s[0..n) NUL-terminated, undoing \' and \\ when `escaped`. */
-static const char *unescape(struct parser *p, const char *s, size_t n, bool escaped, size_t *out_len)
+/*
+ * Copies s[0..n) to d, NUL-terminated, undoing \' and \\ when `escaped`;
+ * d has room for n + 1 bytes. Returns the length written.
+ */
+static size_t unescape(char *d, const char *s, size_t n, bool escaped)
 {
-	if (!escaped) {
-		*out_len = n;
-		return arena_strndup(p->a, s, n);
-	}
-	char *d = arena_alloc(p->a, n + 1);
 	size_t j = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '\\')
-			i++;	/* the lexer made sure an escaped character follows */
-		d[j++] = s[i];
+	if (!escaped) {
+		memcpy(d, s, n);
+		j = n;
+	} else {
+		for (size_t i = 0; i < n; i++) {
+			if (s[i] == '\\')
+				i++;	/* the lexer made sure an escaped character follows */
+			d[j++] = s[i];
+		}
 	}
 	d[j] = '\0';
-	*out_len = j;
-	return d;
+	return j;
+}
+
+/* A zeroed node with room for a text of n bytes (and a NUL) right after it. */
+static void *node_text(struct parser *p, size_t size, size_t n, char **text)
+{
+	char *q = arena_alloc(p->a, size + n + 1);
+	memset(q, 0, size);
+	*text = q + size;
+	return q;
 }
 
 /* Digits (with an optional sign) to long long, saturating; true if it fit. */
@@ -105,7 +116,10 @@ static bool to_ll(const char *s, size_t n, long long *out)
 		}
 		v = v * 10 + d;
 	}
-	*out = neg ? (long long)(0 - v) : (long long)v;
+	if (!neg)
+		*out = (long long)v;
+	else
+		*out = v > (unsigned long long)LLONG_MAX ? LLONG_MIN : -(long long)v;
 	return true;
 }
 
@@ -114,27 +128,47 @@ static int constant(struct parser *p, struct stix_const **out)
 {
 	const struct token *t = &p->tok;
 	const char *raw = p->src + t->off;
-	struct stix_const *c = zalloc(p, sizeof(*c));
-	c->offset = t->off;
-	c->raw_len = t->len;
+	size_t skip = 0, n = 0;
+	char *text;
+	/* The text: between the quotes, or the number without '+'. */
 	switch (t->kind) {
 	case T_INT:
-	case T_FLOAT: {
-		size_t skip = raw[0] == '+' ? 1 : 0;
-		c->kind = t->kind == T_INT ? STIX_CONST_INT : STIX_CONST_FLOAT;
-		c->len = t->len - skip;
-		c->text = arena_strndup(p->a, raw + skip, c->len);
-		if (c->kind == STIX_CONST_INT) {
-			c->big = !to_ll(c->text, c->len, &c->i);
-			c->f = c->big ? strtod(c->text, NULL) : (double)c->i;
-		} else {
-			c->f = strtod(c->text, NULL);
-		}
+	case T_FLOAT:
+		skip = raw[0] == '+' ? 1 : 0;
+		n = t->len - skip;
 		break;
+	case T_STRING:
+		skip = 1;
+		n = t->len - 2;
+		break;
+	case T_BINARY:
+	case T_HEX:
+	case T_TIMESTAMP:
+		skip = 2;
+		n = t->len - 3;
+		break;
+	case T_BOOL:
+		break;
+	default:
+		return expected(p, "a constant");
 	}
+	struct stix_const *c = node_text(p, sizeof(*c), n, &text);
+	c->offset = t->off;
+	c->raw_len = t->len;
+	c->text = text;
+	c->len = unescape(text, raw + skip, n, t->escaped);
+	switch (t->kind) {
+	case T_INT:
+		c->kind = STIX_CONST_INT;
+		c->big = !to_ll(text, n, &c->i);
+		c->f = c->big ? strtod(text, NULL) : (double)c->i;
+		break;
+	case T_FLOAT:
+		c->kind = STIX_CONST_FLOAT;
+		c->f = strtod(text, NULL);
+		break;
 	case T_STRING:
 		c->kind = STIX_CONST_STRING;
-		c->text = unescape(p, raw + 1, t->len - 2, t->escaped, &c->len);
 		break;
 	case T_BOOL:
 		c->kind = STIX_CONST_BOOL;
@@ -143,23 +177,17 @@ static int constant(struct parser *p, struct stix_const **out)
 		c->len = c->i ? 4 : 5;
 		break;
 	case T_BINARY:
+		c->kind = STIX_CONST_BINARY;
+		break;
 	case T_TIMESTAMP:
-		c->kind = t->kind == T_BINARY ? STIX_CONST_BINARY : STIX_CONST_TIMESTAMP;
-		c->len = t->len - 3;
-		c->text = arena_strndup(p->a, raw + 2, c->len);
+		c->kind = STIX_CONST_TIMESTAMP;
 		break;
-	case T_HEX: {
+	default:	/* T_HEX, in lower case */
 		c->kind = STIX_CONST_HEX;
-		c->len = t->len - 3;
-		char *h = arena_strndup(p->a, raw + 2, c->len);
-		for (size_t i = 0; i < c->len; i++)
-			if (h[i] >= 'A' && h[i] <= 'F')
-				h[i] = (char)(h[i] - 'A' + 'a');
-		c->text = h;
+		for (size_t i = 0; i < n; i++)
+			if (text[i] >= 'A' && text[i] <= 'F')
+				text[i] = (char)(text[i] - 'A' + 'a');
 		break;
-	}
-	default:
-		return expected(p, "a constant");
 	}
 	*out = c;
 	return advance(p);
@@ -175,42 +203,43 @@ static bool is_constant(enum tok k)
 static int key_step(struct parser *p, struct stix_step **out)
 {
 	const struct token *t = &p->tok;
-	struct stix_step *st = zalloc(p, sizeof(*st));
+	size_t skip = t->kind == T_STRING ? 1 : 0;
+	char *text;
+	struct stix_step *st = node_text(p, sizeof(*st), t->len - 2 * skip, &text);
 	st->kind = STIX_STEP_KEY;
 	st->offset = t->off;
-	if (t->kind == T_STRING) {
-		st->quoted = true;
-		st->text = unescape(p, p->src + t->off + 1, t->len - 2, t->escaped, &st->len);
-	} else {
-		st->len = t->len;
-		st->text = arena_strndup(p->a, p->src + t->off, t->len);
-	}
+	st->quoted = skip != 0;
+	st->text = text;
+	st->len = unescape(text, p->src + t->off + skip, t->len - 2 * skip, t->escaped);
 	*out = st;
 	return advance(p);
 }
 
 static int index_step(struct parser *p, struct stix_step **out)
 {
-	struct stix_step *st = zalloc(p, sizeof(*st));
-	st->offset = p->tok.off;
+	size_t off = p->tok.off;
 	int rc = advance(p);	/* '[' */
 	if (rc != 0)
 		return rc;
 	const struct token *t = &p->tok;
+	struct stix_step *st;
+	char *text;
 	if (t->kind == T_ASTERISK) {
+		st = node_text(p, sizeof(*st), 1, &text);
 		st->kind = STIX_STEP_ANY;
-		st->text = "*";
-		st->len = 1;
+		st->len = unescape(text, "*", 1, false);
 	} else if (t->kind == T_INT) {
 		const char *raw = p->src + t->off;
 		size_t skip = raw[0] == '+' ? 1 : 0;
+		st = node_text(p, sizeof(*st), t->len - skip, &text);
 		st->kind = STIX_STEP_INDEX;
-		st->len = t->len - skip;
-		st->text = arena_strndup(p->a, raw + skip, st->len);
-		(void)to_ll(st->text, st->len, &st->index);
+		st->len = unescape(text, raw + skip, t->len - skip, false);
+		(void)to_ll(text, st->len, &st->index);
 	} else {
 		return expected(p, "a list index or '*'");
 	}
+	st->offset = off;
+	st->text = text;
 	if ((rc = advance(p)) != 0)
 		return rc;
 	*out = st;
@@ -259,16 +288,20 @@ static int path(struct parser *p, struct stix_path *out)
 
 enum hash_form { H_HEX, H_MD6, H_SSDEEP };
 
+#define NAME(s) s, sizeof(s) - 1
 static const struct {
 	const char *name;
+	size_t name_len;
 	enum hash_form form;
 	size_t n;
 } hash_names[] = {
-	{ "MD5", H_HEX, 32 },	    { "MD6", H_MD6, 32 },	{ "RIPEMD160", H_HEX, 40 },
-	{ "SHA1", H_HEX, 40 },	    { "SHA224", H_HEX, 56 },	{ "SHA256", H_HEX, 64 },
-	{ "SHA384", H_HEX, 96 },    { "SHA512", H_HEX, 128 },	{ "SHA3224", H_HEX, 56 },
-	{ "SHA3256", H_HEX, 64 },   { "SHA3384", H_HEX, 96 },	{ "SHA3512", H_HEX, 128 },
-	{ "SSDEEP", H_SSDEEP, 128 }, { "WHIRLPOOL", H_HEX, 128 },
+	{ NAME("MD5"), H_HEX, 32 },	   { NAME("MD6"), H_MD6, 32 },
+	{ NAME("RIPEMD160"), H_HEX, 40 }, { NAME("SHA1"), H_HEX, 40 },
+	{ NAME("SHA224"), H_HEX, 56 },	   { NAME("SHA256"), H_HEX, 64 },
+	{ NAME("SHA384"), H_HEX, 96 },	   { NAME("SHA512"), H_HEX, 128 },
+	{ NAME("SHA3224"), H_HEX, 56 },   { NAME("SHA3256"), H_HEX, 64 },
+	{ NAME("SHA3384"), H_HEX, 96 },   { NAME("SHA3512"), H_HEX, 128 },
+	{ NAME("SSDEEP"), H_SSDEEP, 128 }, { NAME("WHIRLPOOL"), H_HEX, 128 },
 };
 
 /*
@@ -281,57 +314,50 @@ static int hash_index(const char *key, size_t len)
 {
 	static const struct {
 		const char *utf8, *upper;
+		size_t utf8_len, upper_len;
 	} special[] = {
-		{ "\xc3\x9f", "SS" },	  { "\xc4\xb1", "I" },	    { "\xc5\xbf", "S" },
-		{ "\xef\xac\x80", "FF" }, { "\xef\xac\x81", "FI" }, { "\xef\xac\x82", "FL" },
-		{ "\xef\xac\x83", "FFI" }, { "\xef\xac\x84", "FFL" }, { "\xef\xac\x85", "ST" },
-		{ "\xef\xac\x86", "ST" },
+		{ "\xc3\x9f", "SS", 2, 2 },	   { "\xc4\xb1", "I", 2, 1 },	       { "\xc5\xbf", "S", 2, 1 },
+		{ "\xef\xac\x80", "FF", 3, 2 }, { "\xef\xac\x81", "FI", 3, 2 },  { "\xef\xac\x82", "FL", 3, 2 },
+		{ "\xef\xac\x83", "FFI", 3, 3 }, { "\xef\xac\x84", "FFL", 3, 3 }, { "\xef\xac\x85", "ST", 3, 2 },
+		{ "\xef\xac\x86", "ST", 3, 2 },
 	};
 	char name[16];
 	size_t n = 0;
+	if (len > 3 * sizeof(name))
+		return -1;
 	for (size_t i = 0; i < len;) {
 		unsigned char c = (unsigned char)key[i];
-		const char *add;
-		char one[2] = { 0, 0 };
 		if (c < 0x80) {
 			i++;
 			if (c == '-' || c == '\'')
 				continue;
-			one[0] = (char)(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c);
-			add = one;
-		} else {
-			add = NULL;
-			for (size_t k = 0; k < sizeof(special) / sizeof(special[0]); k++) {
-				size_t sl = strlen(special[k].utf8);
-				if (len - i >= sl && memcmp(key + i, special[k].utf8, sl) == 0) {
-					add = special[k].upper;
-					i += sl;
-					break;
-				}
-			}
-			if (add == NULL)
+			if (n + 1 >= sizeof(name))
 				return -1;
+			name[n++] = (char)(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c);
+			continue;
 		}
-		size_t al = strlen(add);
-		if (n + al >= sizeof(name))
+		size_t k = 0, nk = sizeof(special) / sizeof(special[0]);
+		while (k < nk && !(len - i >= special[k].utf8_len &&
+				   memcmp(key + i, special[k].utf8, special[k].utf8_len) == 0))
+			k++;
+		if (k == nk || n + special[k].upper_len >= sizeof(name))
 			return -1;
-		memcpy(name + n, add, al);
-		n += al;
+		memcpy(name + n, special[k].upper, special[k].upper_len);
+		n += special[k].upper_len;
+		i += special[k].utf8_len;
 	}
 	for (size_t k = 0; k < sizeof(hash_names) / sizeof(hash_names[0]); k++)
-		if (strlen(hash_names[k].name) == n && memcmp(hash_names[k].name, name, n) == 0)
+		if (hash_names[k].name_len == n && memcmp(hash_names[k].name, name, n) == 0)
 			return (int)k;
 	return -1;
 }
 
 static bool all_hex(const char *s, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
-			return false;
-	}
-	return true;
+	unsigned bad = 0;
+	for (size_t i = 0; i < n; i++)
+		bad |= !(pat_cls[(unsigned char)s[i]] & PAT_HEX);
+	return bad == 0;
 }
 
 /*
@@ -403,13 +429,22 @@ static int check_hash(struct parser *p, const struct stix_cmp *c)
 		return pat_fail(p->e, ERR_INVALID, c->op_offset,
 				"a set is not a valid %s hash (the reference validator checks "
 				"the set as one value)", key);
-	/* The constant as written, without its quotes (the reference's getText()). */
+	/*
+	 * The constant as written, without its quotes (the reference's
+	 * getText()): the string's own text unless it has escapes, as it
+	 * nearly always does not.
+	 */
 	const struct stix_const *v = c->value;
-	char *buf = arena_alloc(p->a, v->raw_len + 1);
-	size_t n = 0;
-	for (size_t i = 0; i < v->raw_len; i++)
-		if (p->src[v->offset + i] != '\'')
-			buf[n++] = p->src[v->offset + i];
+	const char *buf = v->text;
+	size_t n = v->len;
+	if (v->kind != STIX_CONST_STRING || v->len + 2 != v->raw_len) {
+		char *copy = arena_alloc(p->a, v->raw_len + 1);
+		n = 0;
+		for (size_t i = 0; i < v->raw_len; i++)
+			if (p->src[v->offset + i] != '\'')
+				copy[n++] = p->src[v->offset + i];
+		buf = copy;
+	}
 	if (hash_form_ok(k, buf, n))
 		return 0;
 	char show[80];

@@ -53,7 +53,7 @@ int64_t clock_next(struct store *s);
 /* Columns of a record, in the order store_sqlite.c's IOC_COLS lists them. */
 #define IOC_COLS "rid,uuid,type,value,score,first_seen,last_seen,valid_until,created_at,updated_at," \
 		 "revoked,feed,category,reference_url,origin,context,tlp,tags,techniques,industries," \
-		 "sources,nsources,occurrences,sightings"
+		 "sources,nsources,occurrences,sightings,modified"
 void row_to_record(sqlite3_stmt *st, struct ioc_record *r);
 
 #endif

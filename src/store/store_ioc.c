@@ -48,6 +48,7 @@ void row_to_record(sqlite3_stmt *st, struct ioc_record *r)
 	r->nsources = sqlite3_column_int64(st, 21);
 	r->occurrences = sqlite3_column_int64(st, 22);
 	r->sightings = sqlite3_column_int64(st, 23);
+	r->modified = sqlite3_column_int64(st, 24);
 }
 
 /* ---- writing ---- */
@@ -560,7 +561,7 @@ int store_ioc_revoke(struct store *s, const char *uuid, const char *reason, stru
 	int rc = tx_begin(s, e);
 	if (rc)
 		return rc;
-	sqlite3_stmt *st = stmt_sql(s, "SELECT " IOC_COLS ",modified FROM iocs INDEXED BY iocs_key WHERE key = ?2 AND uuid = ?1", e);
+	sqlite3_stmt *st = stmt_sql(s, "SELECT " IOC_COLS " FROM iocs INDEXED BY iocs_key WHERE key = ?2 AND uuid = ?1", e);
 	if (st == NULL) {
 		tx_rollback(s);
 		return ERR_DB;

@@ -105,7 +105,7 @@ static const char *const stmt_sql_text[ST_COUNT] = {
 	[ST_DATA_VERSION] = "PRAGMA data_version",
 	[ST_CLOCK_GET] = "SELECT last FROM clock WHERE id = 1",
 	[ST_CLOCK_SET] = "UPDATE clock SET last = ?1 WHERE id = 1",
-	[ST_IOC_FIND] = "SELECT " IOC_COLS ",modified FROM iocs INDEXED BY iocs_key WHERE key = ?3 AND type = ?1 AND value = ?2",
+	[ST_IOC_FIND] = "SELECT " IOC_COLS " FROM iocs INDEXED BY iocs_key WHERE key = ?3 AND type = ?1 AND value = ?2",
 	[ST_IOC_INSERT] =
 		"INSERT INTO iocs(uuid,type,value,score,first_seen,last_seen,valid_until,created_at,"
 		"updated_at,revoked,feed,category,reference_url,origin,context,tlp,tags,techniques,"

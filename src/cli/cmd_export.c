@@ -1,0 +1,178 @@
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/timeutil.h"
+#include "cli/cli.h"
+#include "export/export.h"
+#include "store/store.h"
+
+static const char usage[] =
+	"usage: cairn export --format stix [FILTERS] [-o FILE]\n"
+	"\n"
+	"Writes the bytes GET /api/v1/iocs/stix serves for the same filters (with --since given\n"
+	"explicitly, as the API clamps it to the key's lookback), streaming, to FILE or stdout.\n"
+	"  --format stix             a STIX 2.1 bundle (the only export format so far)\n"
+	"  --type T[,T...]           indicator types\n"
+	"  --confidence C[,C...]     high, medium, low, none\n"
+	"  --min-score N             0-100\n"
+	"  --since T, --until T      RFC 3339: records added or updated in that window\n"
+	"  --tag T, --source FEED, --category C, --industry SLUG\n"
+	"  --include-expired         also expired and revoked records\n"
+	"  --limit N                 at most N records (default: all)\n"
+	"  --tlp LEVEL               override every object's TLP marking\n"
+	"  --objects                 a bare JSON array of objects instead of a bundle\n"
+	"  --no-identity, --no-markings   leave out cairn's identity / the TLP definitions\n"
+	"  -o FILE                   output file (default: stdout)\n"
+	"  --db PATH                 database (default $CAIRN_DB, else ./cairn.db)\n";
+
+static int file_sink(void *ctx, const char *p, size_t n)
+{
+	return fwrite(p, 1, n, ctx) == n ? 0 : -1;
+}
+
+static bool parse_list(const char *s, unsigned *out, bool types)
+{
+	static const char *const bands[4] = { "none", "low", "medium", "high" };
+	char tmp[256];
+	snprintf(tmp, sizeof(tmp), "%s", s);
+	for (char *tok = strtok(tmp, ","); tok; tok = strtok(NULL, ",")) {
+		if (types) {
+			enum ioc_type t = ioc_type_from_name(tok, strlen(tok));
+			if (t == IOC_NONE)
+				return false;
+			*out |= 1u << t;
+		} else {
+			int b = 0;
+			while (b < 4 && strcmp(tok, bands[b]))
+				b++;
+			if (b == 4)
+				return false;
+			*out |= 1u << b;
+		}
+	}
+	return *out != 0;
+}
+
+int cmd_export(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "format", required_argument, NULL, 'f' }, { "type", required_argument, NULL, 't' },
+		{ "confidence", required_argument, NULL, 'c' }, { "min-score", required_argument, NULL, 'm' },
+		{ "since", required_argument, NULL, 's' }, { "until", required_argument, NULL, 'u' },
+		{ "tag", required_argument, NULL, 'g' }, { "source", required_argument, NULL, 'S' },
+		{ "category", required_argument, NULL, 'C' }, { "industry", required_argument, NULL, 'I' },
+		{ "include-expired", no_argument, NULL, 'x' }, { "limit", required_argument, NULL, 'l' },
+		{ "tlp", required_argument, NULL, 'T' }, { "objects", no_argument, NULL, 'O' },
+		{ "no-identity", no_argument, NULL, 'N' }, { "no-markings", no_argument, NULL, 'M' },
+		{ "output", required_argument, NULL, 'o' }, { "db", required_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+	};
+	struct ioc_filter f;
+	struct stix_export_opts o = { .identity = true, .markings = true };
+	const char *format = NULL, *out = NULL, *db = NULL;
+	struct err e = { 0 };
+	int c;
+	memset(&f, 0, sizeof(f));
+	f.min_score = -1;
+	f.now = time_now_us();
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+		char *end;
+		long v;
+		switch (c) {
+		case 'f': format = optarg; break;
+		case 't':
+			if (!parse_list(optarg, &f.types, true)) {
+				cli_fail("export", "--type: not a list of indicator types");
+				return 2;
+			}
+			break;
+		case 'c':
+			if (!parse_list(optarg, &f.bands, false)) {
+				cli_fail("export", "--confidence: expected high, medium, low or none");
+				return 2;
+			}
+			break;
+		case 'm':
+			v = strtol(optarg, &end, 10);
+			if (*end || v < 0 || v > 100) {
+				cli_fail("export", "--min-score must be from 0 to 100");
+				return 2;
+			}
+			f.min_score = (int)v;
+			break;
+		case 's':
+		case 'u':
+			if (time_parse_rfc3339(optarg, strlen(optarg), c == 's' ? &f.since : &f.until, &e) != 0) {
+				cli_fail("export", "--%s: %s", c == 's' ? "since" : "until", e.msg);
+				return 2;
+			}
+			f.window_is_narrow = true;
+			break;
+		case 'g': f.tag = optarg; break;
+		case 'S': f.source = optarg; break;
+		case 'C': f.category = optarg; break;
+		case 'I': f.industry = ioc_industry_canon(optarg); break;
+		case 'x': f.include_expired = true; break;
+		case 'l':
+			v = strtol(optarg, &end, 10);
+			if (*end || v < 1) {
+				cli_fail("export", "--limit must be a positive number");
+				return 2;
+			}
+			f.limit = v;
+			break;
+		case 'T':
+			if ((o.tlp = ioc_tlp_canon(optarg)) == NULL) {
+				cli_fail("export", "--tlp must be clear, green, amber, amber+strict or red");
+				return 2;
+			}
+			break;
+		case 'O': o.objects_only = true; break;
+		case 'N': o.identity = false; break;
+		case 'M': o.markings = false; break;
+		case 'o': out = optarg; break;
+		case 'd': db = optarg; break;
+		case 'h': fputs(usage, stdout); return 0;
+		default: fputs(usage, stderr); return 2;
+		}
+	}
+	if (format == NULL || strcmp(format, "stix") != 0) {
+		cli_fail("export", format ? "--format %s is not available in this version (stix)"
+					  : "--format is required (stix)%s", format ? format : "");
+		return 2;
+	}
+	if (optind < argc) {
+		cli_fail("export", "unexpected argument '%s'", argv[optind]);
+		return 2;
+	}
+	struct store *s;
+	if (store_open(&s, cli_db_path(db), NULL, STORE_READONLY, &e) != 0) {
+		cli_fail("export", "%s", e.msg);
+		return 1;
+	}
+	FILE *fp = out ? fopen(out, "wb") : stdout;
+	if (fp == NULL) {
+		cli_fail("export", "cannot write '%s': %s", out, strerror(errno));
+		store_close(s);
+		return 1;
+	}
+	struct export_sink sink = { file_sink, fp };
+	int64_t n = 0;
+	int rc = export_stix(s, &f, &o, &sink, &n, &e);
+	if (fflush(fp) != 0 && rc == 0)
+		rc = err_set(&e, ERR_IO, "writing the output failed");
+	if (out && fclose(fp) != 0 && rc == 0)
+		rc = err_set(&e, ERR_IO, "writing '%s' failed", out);
+	store_close(s);
+	if (rc) {
+		cli_fail("export", "%s", e.msg);
+		return 1;
+	}
+	if (out)
+		fprintf(stderr, "cairn export: %lld records written to %s\n", (long long)n, out);
+	return 0;
+}
