@@ -13,7 +13,7 @@ static const char usage[] =
 	"Imports indicators: plain lists (one value a line, # comments), CSV with a header,\n"
 	"or JSON (an array, NDJSON, or a saved REST answer). Gzipped files are read as they are.\n"
 	"Bad values are reported with their line numbers and skipped; the rest is imported.\n"
-	"  --format auto|txt|csv|json   input format (auto: by extension and content)\n"
+	"  --format auto|txt|csv|json|stix   input format (auto: by extension and content)\n"
 	"  --feed NAME          the feed these indicators come from (default: the file name)\n"
 	"  --category C         the feed's category (government, commercial, community, ...)\n"
 	"  --type T             force the type of every value (ipv4, domain, sha256, ...)\n"
@@ -64,12 +64,14 @@ int cmd_import(int argc, char **argv)
 				o.format = IMPORT_CSV;
 			else if (!strcmp(optarg, "json"))
 				o.format = IMPORT_JSON;
-			else if (!strcmp(optarg, "stix") || !strcmp(optarg, "misp")) {
-				cli_fail("import", "--format %s is not supported by this version (txt, csv, json)",
+			else if (!strcmp(optarg, "stix"))
+				o.format = IMPORT_STIX;
+			else if (!strcmp(optarg, "misp")) {
+				cli_fail("import", "--format %s is not supported by this version (txt, csv, json, stix)",
 					 optarg);
 				return 2;
 			} else {
-				cli_fail("import", "--format must be auto, txt, csv or json");
+				cli_fail("import", "--format must be auto, txt, csv, json or stix");
 				return 2;
 			}
 			break;
@@ -158,6 +160,7 @@ int cmd_import(int argc, char **argv)
 	for (int i = optind; i < argc && r; i++) {
 		const char *path = argv[i];
 		o.defaults.feed = feed ? feed : strcmp(path, "-") ? base_name(path) : "stdin";
+		o.feed_given = feed != NULL;
 		if (o.defaults.category == NULL)
 			o.defaults.category = "threat-intel";
 		if (import_run(s, path, &o, r, &e) != 0) {
@@ -174,6 +177,10 @@ int cmd_import(int argc, char **argv)
 		       " skipped %lld\n", path, import_format_name(r->format), o.defaults.feed,
 		       (long long)r->read, (long long)r->added, (long long)r->updated, (long long)r->rejected,
 		       (long long)r->skipped);
+		if (r->format == IMPORT_STIX)
+			printf("  objects %lld: %lld versions stored, %lld already held; %lld patterns kept as"
+			       " objects only (composite)\n", (long long)r->objects, (long long)r->objects_added,
+			       (long long)r->objects_unchanged, (long long)r->composite);
 		for (size_t k = 0; k < r->nrejects; k++)
 			printf("  line %zu: %s\n", r->rejects[k].line, r->rejects[k].reason);
 		if (r->rejected > (int64_t)r->nrejects)

@@ -1,4 +1,5 @@
 #include "imp/importer.h"
+#include "imp/importer_int.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -29,24 +30,12 @@ int import_field_from_name(const char *s)
 
 const char *import_format_name(enum import_format f)
 {
-	static const char *const n[] = { "auto", "txt", "csv", "json" };
+	static const char *const n[] = { "auto", "txt", "csv", "json", "stix" };
 	return n[f];
 }
 
-struct run {
-	bool ndjson;	/* one JSON record a line (.ndjson, .jsonl) */
-	struct store *s;
-	const struct import_opts *o;
-	struct import_result *r;
-	struct arena ar;
-	struct ioc_input *batch;
-	size_t n;
-	struct input *in;
-	int64_t last_progress;
-	bool dirty_progress;
-};
 
-static void reject(struct run *run, size_t line, const char *why)
+void reject(struct run *run, size_t line, const char *why)
 {
 	struct import_result *r = run->r;
 	r->read++;
@@ -97,7 +86,7 @@ static int flush(struct run *run, struct err *e)
 }
 
 /* Takes the input at run->batch[run->n] (already filled) into the batch. */
-static int accept_input(struct run *run, struct err *e)
+int accept_input(struct run *run, struct err *e)
 {
 	run->r->read++;
 	run->n++;
@@ -106,7 +95,7 @@ static int accept_input(struct run *run, struct err *e)
 	return 0;
 }
 
-static struct ioc_input *slot(struct run *run)
+struct ioc_input *slot(struct run *run)
 {
 	struct ioc_input *in = &run->batch[run->n];
 	imp_input_init(in, &run->o->defaults);
@@ -525,7 +514,22 @@ static int run_json(struct run *run, struct err *e)
 	return rc < 0 ? rc : 0;
 }
 
-static enum import_format sniff(const char *path, const char *first)
+/* Whether the text holds a STIX id: "name--xxxxxxxx-…" inside quotes. */
+static bool stix_id_in(const char *p, size_t n)
+{
+	for (size_t i = 1; i + 12 < n; i++) {
+		if (p[i] != '-' || p[i + 1] != '-' || !islower((unsigned char)p[i - 1]))
+			continue;
+		size_t k = 0;
+		while (k < 8 && isxdigit((unsigned char)p[i + 2 + k]))
+			k++;
+		if (k == 8 && p[i + 10] == '-')
+			return true;
+	}
+	return false;
+}
+
+static enum import_format sniff(const char *path, const char *first, const char *head, size_t n)
 {
 	const char *dot = strrchr(path, '.');
 	char ext[16] = "";
@@ -541,10 +545,16 @@ static enum import_format sniff(const char *path, const char *first)
 	}
 	if (!strcasecmp(ext, ".csv") || !strcasecmp(ext, ".tsv"))
 		return IMPORT_CSV;
-	if (!strcasecmp(ext, ".json") || !strcasecmp(ext, ".ndjson") || !strcasecmp(ext, ".jsonl"))
+	if ((!strcasecmp(ext, ".json") || !strcasecmp(ext, ".ndjson") || !strcasecmp(ext, ".jsonl")) &&
+	    *first != '[' && *first != '{')
 		return IMPORT_JSON;
-	if (*first == '[' || *first == '{')
+	if (*first == '[' || *first == '{') {
+		/* STIX: a bundle, or objects with a spec_version or a "type--uuid" id. */
+		if (memmem(head, n, "\"bundle\"", 8) || memmem(head, n, "\"spec_version\"", 14) ||
+		    memmem(head, n, "\"pattern\"", 9) || stix_id_in(head, n))
+			return IMPORT_STIX;
 		return IMPORT_JSON;
+	}
 	return IMPORT_TXT;
 }
 
@@ -572,7 +582,7 @@ int import_run(struct store *s, const char *path, const struct import_opts *o, s
 			}
 		input_close(run.in);
 		run.in = NULL;
-		f = sniff(path, &first);
+		f = sniff(path, &first, tmp, n > 0 ? (size_t)n : 0);
 		run.in = input_open(path, e);
 		if (run.in == NULL)
 			return ERR_IO;
@@ -600,6 +610,9 @@ int import_run(struct store *s, const char *path, const struct import_opts *o, s
 		break;
 	case IMPORT_JSON:
 		rc = run_json(&run, e);
+		break;
+	case IMPORT_STIX:
+		rc = import_stix_run(&run, e);
 		break;
 	default:
 		rc = run_txt(&run, e);

@@ -20,7 +20,7 @@
 #define IMPORT_BATCH 50000
 #define IMPORT_REJECTS_KEPT 100
 
-enum import_format { IMPORT_AUTO, IMPORT_TXT, IMPORT_CSV, IMPORT_JSON };
+enum import_format { IMPORT_AUTO, IMPORT_TXT, IMPORT_CSV, IMPORT_JSON, IMPORT_STIX };
 
 /* CSV fields that --map can point at a column. */
 enum import_field {
@@ -31,6 +31,8 @@ enum import_field {
 struct import_opts {
 	enum import_format format;
 	struct imp_defaults defaults;	/* feed, category, type, score, tags, tlp */
+	bool feed_given;		/* --feed was given: it names the source even of STIX objects
+					 * whose creator identity is known */
 	const char *map[F_FIELD_COUNT];	/* CSV column names chosen by --map, else NULL */
 	char delimiter;			/* 0 = detect */
 	bool progress;			/* draw progress on stderr */
@@ -43,6 +45,8 @@ struct import_reject {
 
 struct import_result {
 	int64_t read, added, updated, rejected, skipped;
+	/* STIX: objects read, versions stored, versions already held, patterns kept as objects only */
+	int64_t objects, objects_added, objects_unchanged, composite;
 	struct import_reject rejects[IMPORT_REJECTS_KEPT];
 	size_t nrejects;
 	enum import_format format;	/* what was used, after detection */

@@ -52,6 +52,7 @@ struct ioc_input {
 	const char *feed, *category, *reference_url, *origin;
 	const char *context;		/* NULL = none */
 	const char *tlp;		/* NULL = keep / "clear" */
+	bool revoked;			/* the source revoked it; a record once revoked stays so */
 	const char *tags[IOC_MAX_TAGS];
 	size_t ntags;
 	const char *techniques[IOC_MAX_TECHNIQUES];

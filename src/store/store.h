@@ -112,6 +112,21 @@ int store_feed_note(struct store *s, const char *feed, const char *category, int
 
 /* ---- the STIX object store ---- */
 
+/* One object version from outside (a STIX import, later TAXII). */
+struct object_input {
+	const char *stix_id, *type, *spec_version;
+	int64_t modified;	/* µs; created for objects without modified */
+	bool revoked;
+	const char *json;	/* the serialized object as it will be served */
+	size_t json_len;
+};
+
+/* Stores n object versions in one transaction, each with a new date_added from the
+ * clock. A version already held (same id and modified) is left as it is.
+ * *added and *unchanged get the counts. */
+int store_objects_put(struct store *s, const struct object_input *in, size_t n, int64_t *added,
+		      int64_t *unchanged, struct err *e) CAIRN_MUST_USE;
+
 /* Calls cb with each object version's JSON after date_added `after` (µs), in
  * date_added order, at most limit. */
 typedef int (*object_cb)(void *ctx, const char *stix_id, int64_t date_added, const char *json,

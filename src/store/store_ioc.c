@@ -345,6 +345,7 @@ static int put_new(struct store *s, const struct ioc_input *in, int64_t now, str
 	r->sources = m.sources;
 	r->nsources = 1;
 	r->occurrences = 1;
+	r->revoked = in->revoked;
 
 	sqlite3_stmt *st = stmt(s, ST_IOC_INSERT);
 	if (st == NULL) {
@@ -360,7 +361,7 @@ static int put_new(struct store *s, const struct ioc_input *in, int64_t now, str
 	sqlite3_bind_int64(st, 7, r->valid_until);
 	sqlite3_bind_int64(st, 8, r->created_at);
 	sqlite3_bind_int64(st, 9, r->updated_at);
-	sqlite3_bind_int(st, 10, 0);
+	sqlite3_bind_int(st, 10, in->revoked);
 	bind_text(st, 11, r->feed);
 	bind_text(st, 12, r->category);
 	bind_text(st, 13, r->reference_url);
@@ -437,6 +438,7 @@ static int put_merge(struct store *s, sqlite3_stmt *found, const struct ioc_inpu
 	int64_t vu = expiry_for(s, in, r->last_seen);
 	r->valid_until = (r->valid_until == 0 || vu == 0) ? 0 : (vu > r->valid_until ? vu : r->valid_until);
 	r->occurrences++;
+	r->revoked = r->revoked || in->revoked;
 	r->updated_at = clock_next(s);
 	m.modified = r->updated_at / 1000 * 1000;
 	if (m.modified <= prev_modified)
@@ -1106,5 +1108,55 @@ int store_ioc_total(struct store *s, int64_t *n, struct err *e)
 	else
 		rc = db_fail(s, e, "counting");
 	sqlite3_reset(st);
+	return rc;
+}
+
+int store_objects_put(struct store *s, const struct object_input *in, size_t n, int64_t *added,
+		      int64_t *unchanged, struct err *e)
+{
+	int rc = tx_begin(s, e);
+	int64_t a = 0, u = 0;
+	if (rc)
+		return rc;
+	sqlite3_stmt *have = stmt_sql(s, "SELECT 1 FROM objects INDEXED BY objects_foreign WHERE stix_id = ?1"
+					 " AND modified = ?2 AND ioc_rid IS NULL", e);
+	for (size_t i = 0; have && i < n && rc == 0; i++) {
+		sqlite3_reset(have);
+		sqlite3_bind_text(have, 1, in[i].stix_id, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(have, 2, in[i].modified);
+		int step = sqlite3_step(have);
+		sqlite3_reset(have);
+		if (step == SQLITE_ROW) {
+			u++;
+			continue;
+		}
+		sqlite3_stmt *st = stmt(s, ST_OBJ_INSERT);
+		if (st == NULL) {
+			rc = db_fail(s, e, "preparing the object insert");
+			break;
+		}
+		bind_text(st, 1, in[i].stix_id);
+		bind_text(st, 2, in[i].type);
+		sqlite3_bind_int64(st, 3, in[i].modified);
+		sqlite3_bind_int64(st, 4, clock_next(s));
+		sqlite3_bind_int(st, 5, in[i].revoked);
+		sqlite3_bind_null(st, 6);
+		sqlite3_bind_text(st, 7, in[i].json, (int)in[i].json_len, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			rc = db_fail(s, e, "storing an object");
+		sqlite3_reset(st);
+		a++;
+	}
+	if (have == NULL)
+		rc = ERR_DB;
+	if (rc) {
+		tx_rollback(s);
+		return rc;
+	}
+	rc = tx_commit(s, e);
+	if (rc == 0) {
+		*added += a;
+		*unchanged += u;
+	}
 	return rc;
 }
