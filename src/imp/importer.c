@@ -558,6 +558,42 @@ static enum import_format sniff(const char *path, const char *first, const char 
 	return IMPORT_TXT;
 }
 
+/* Reads run->in (already open) as format f; closes it. */
+static int run_format(struct run *run_in, enum import_format f, struct err *e)
+{
+	struct run run = *run_in;
+	run.batch = xcalloc(IMPORT_BATCH, sizeof(*run.batch));
+	arena_init(&run.ar);
+	int rc;
+	switch (f) {
+	case IMPORT_CSV:
+		rc = run_csv(&run, e);
+		break;
+	case IMPORT_JSON:
+		rc = run_json(&run, e);
+		break;
+	case IMPORT_STIX:
+		rc = import_stix_run(&run, e);
+		break;
+	default:
+		rc = run_txt(&run, e);
+		break;
+	}
+	if (rc == 0)
+		rc = flush(&run, e);
+	const struct import_opts *o = run.o;
+	struct import_result *r = run.r;
+	if (rc == 0 && o->defaults.feed)
+		rc = store_feed_note(run.s, o->defaults.feed, o->defaults.category ? o->defaults.category : "",
+				     r->read, r->added, r->updated, r->rejected, e);
+	if (run.dirty_progress)
+		fprintf(stderr, "\r\033[K");
+	free(run.batch);
+	arena_cleanup(&run.ar);
+	input_close(run.in);
+	return rc;
+}
+
 int import_run(struct store *s, const char *path, const struct import_opts *o, struct import_result *r,
 	       struct err *e)
 {
@@ -601,32 +637,14 @@ int import_run(struct store *s, const char *path, const struct import_opts *o, s
 		}
 		run.ndjson = dot && (!strncasecmp(dot, ".ndjson", 7) || !strncasecmp(dot, ".jsonl", 6));
 	}
-	run.batch = xcalloc(IMPORT_BATCH, sizeof(*run.batch));
-	arena_init(&run.ar);
-	int rc;
-	switch (f) {
-	case IMPORT_CSV:
-		rc = run_csv(&run, e);
-		break;
-	case IMPORT_JSON:
-		rc = run_json(&run, e);
-		break;
-	case IMPORT_STIX:
-		rc = import_stix_run(&run, e);
-		break;
-	default:
-		rc = run_txt(&run, e);
-		break;
-	}
-	if (rc == 0)
-		rc = flush(&run, e);
-	if (rc == 0 && o->defaults.feed)
-		rc = store_feed_note(s, o->defaults.feed, o->defaults.category ? o->defaults.category : "",
-				     r->read, r->added, r->updated, r->rejected, e);
-	if (run.dirty_progress)
-		fprintf(stderr, "\r\033[K");
-	free(run.batch);
-	arena_cleanup(&run.ar);
-	input_close(run.in);
-	return rc;
+	return run_format(&run, f, e);
+}
+
+int import_input(struct store *s, struct input *in, enum import_format f, bool ndjson,
+		 const struct import_opts *o, struct import_result *r, struct err *e)
+{
+	struct run run = { .s = s, .o = o, .r = r, .in = in, .ndjson = ndjson };
+	memset(r, 0, sizeof(*r));
+	r->format = f;
+	return run_format(&run, f, e);
 }

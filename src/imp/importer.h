@@ -56,6 +56,12 @@ struct import_result {
 int import_run(struct store *s, const char *path, const struct import_opts *o, struct import_result *r,
 	       struct err *e) CAIRN_MUST_USE;
 
+/* The same over an input already open (tests, fuzzing): format f must not be AUTO.
+ * The input is closed. */
+struct input;
+int import_input(struct store *s, struct input *in, enum import_format f, bool ndjson,
+		 const struct import_opts *o, struct import_result *r, struct err *e) CAIRN_MUST_USE;
+
 int import_field_from_name(const char *s);	/* -1 when unknown */
 const char *import_format_name(enum import_format f);
 

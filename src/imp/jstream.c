@@ -111,8 +111,11 @@ static int read_value(struct jstream *j, int c, struct err *e)
 	int depth = 0;
 	bool in_str = false, esc = false;
 	if (c != '"' && c != '{' && c != '[') {
-		/* a scalar: up to the next delimiter */
-		while (c >= 0 && !strchr(",]} \t\r\n", c)) {
+		/* A scalar: up to the next delimiter. One must start with something else, or the
+		 * reader would hand out an empty element without moving on. */
+		if (c == 0 || (c > 0 && strchr(",]}:", c)))
+			return fail(j, ERR_INVALID, e, "unexpected character where a value should start");
+		while (c > 0 && !strchr(",]} \t\r\n", c)) {
 			if (put(j, c, e))
 				return ERR_TOO_LARGE;
 			c = next_byte(j);

@@ -179,7 +179,8 @@ size_t stix_pattern_comparisons(const struct stix_pattern *p);	/* number of TEST
  * Appends the canonical one-line form: single spaces around operators, '='
  * for '==', '!=' for '<>', no '+' signs, no comments, no redundant
  * parentheses, keys unquoted where the grammar allows it, lower-case hex.
- * It parses back to a pattern that prints identically.
+ * It parses back to a pattern that prints identically. (A string constant
+ * that holds a line break keeps it: the grammar has no escape for one.)
  */
 void stix_pattern_print(struct buf *b, const struct stix_pattern *p);
 /* Appends an indented tree, one node a line, with byte offsets. */
