@@ -51,6 +51,44 @@ static bool is_sco(const char *t)
 	return false;
 }
 
+/*
+ * The properties STIX 2.1 requires of the object types cairn reads most, beyond the common
+ * ones. NULL-terminated lists; an object of another type is checked for the common ones only.
+ */
+static const char *missing_required(json_t *o, const char *type)
+{
+	static const struct {
+		const char *type;
+		const char *props[6];
+	} req[] = {
+		{ "indicator", { "pattern", "pattern_type", "valid_from", NULL } },
+		{ "malware", { "name", "is_family", NULL } },
+		{ "relationship", { "relationship_type", "source_ref", "target_ref", NULL } },
+		{ "sighting", { "sighting_of_ref", NULL } },
+		{ "report", { "name", "published", "object_refs", NULL } },
+		{ "identity", { "name", NULL } },
+		{ "vulnerability", { "name", NULL } },
+		{ "attack-pattern", { "name", NULL } },
+		{ "campaign", { "name", NULL } },
+		{ "intrusion-set", { "name", NULL } },
+		{ "threat-actor", { "name", NULL } },
+		{ "tool", { "name", NULL } },
+		{ "course-of-action", { "name", NULL } },
+		{ "infrastructure", { "name", NULL } },
+		{ "grouping", { "context", "object_refs", NULL } },
+		{ "note", { "content", "object_refs", NULL } },
+		{ "observed-data", { "first_observed", "last_observed", "number_observed", NULL } },
+	};
+	for (size_t i = 0; i < sizeof(req) / sizeof(req[0]); i++) {
+		if (strcmp(type, req[i].type))
+			continue;
+		for (const char *const *p = req[i].props; *p; p++)
+			if (json_object_get(o, *p) == NULL)
+				return *p;
+	}
+	return NULL;
+}
+
 static bool valid_type(const char *t)
 {
 	size_t n = strlen(t);
@@ -233,6 +271,8 @@ static int one_object(struct stix_run *sr, json_t *o, struct err *e)
 	json_t *sv = json_object_get(o, "spec_version");
 	if (sv == NULL) {
 		json_object_set_new(o, "spec_version", json_string("2.1"));
+		if (!strcmp(type, "malware") && !json_object_get(o, "is_family"))
+			json_object_set_new(o, "is_family", json_false());	/* required from 2.1 on */
 		if (!strcmp(type, "indicator")) {
 			if (!json_object_get(o, "pattern_type"))
 				json_object_set_new(o, "pattern_type", json_string("stix"));
@@ -258,6 +298,12 @@ static int one_object(struct stix_run *sr, json_t *o, struct err *e)
 			return reject_obj(sr, id, "'modified' is required"), 0;
 		if (modified && modified < created)
 			return reject_obj(sr, id, "'modified' is before 'created'"), 0;
+	}
+	const char *missing = missing_required(o, type);
+	if (missing) {
+		char why[96];
+		snprintf(why, sizeof(why), "%s %s needs '%s'", strchr("aeiou", type[0]) ? "an" : "a", type, missing);
+		return reject_obj(sr, id, why), 0;
 	}
 	if (!strcmp(type, "identity") && sr->nids < IDENTITIES_MAX) {
 		const char *name = json_string_value(json_object_get(o, "name"));

@@ -144,3 +144,28 @@ def test_round_trip_through_export(make_cairn):
     dump = "SELECT type, value, score, revoked FROM iocs ORDER BY type, value"
     with sqlite3.connect(a.db) as da, sqlite3.connect(b.db) as db:
         assert da.execute(dump).fetchall() == db.execute(dump).fetchall()
+
+
+def test_required_properties_per_type(cairn):
+    objs = [
+        {"type": "malware", "spec_version": "2.1", "id": "malware--0b1c2d3e-4f50-4a1b-8c2d-3e4f5a6b7c90",
+         "created": "2024-01-02T00:00:00.000Z", "modified": "2024-01-02T00:00:00.000Z", "name": "X"},
+        {"type": "relationship", "spec_version": "2.1", "id": "relationship--0b1c2d3e-4f50-4a1b-8c2d-3e4f5a6b7c91",
+         "created": "2024-01-02T00:00:00.000Z", "modified": "2024-01-02T00:00:00.000Z",
+         "relationship_type": "uses", "source_ref": "malware--0b1c2d3e-4f50-4a1b-8c2d-3e4f5a6b7c90",
+         "target_ref": "attack-pattern--0b1c2d3e-4f50-4a1b-8c2d-3e4f5a6b7c92"},
+        {"type": "indicator", "spec_version": "2.1", "id": "indicator--0b1c2d3e-4f50-4a1b-8c2d-3e4f5a6b7c93",
+         "created": "2024-01-02T00:00:00.000Z", "modified": "2024-01-02T00:00:00.000Z",
+         "pattern": "[ipv4-addr:value = '198.51.100.33']", "pattern_type": "stix"},
+        # STIX 2.0 malware has no is_family: upgraded, not rejected
+        {"type": "malware", "id": "malware--0b1c2d3e-4f50-4a1b-8c2d-3e4f5a6b7c94",
+         "created": "2024-01-02T00:00:00.000Z", "modified": "2024-01-02T00:00:00.000Z", "name": "Y",
+         "labels": ["trojan"]},
+    ]
+    path = cairn.tmp / "req.json"
+    path.write_text(json.dumps({"type": "bundle", "id": "bundle--0b1c2d3e-4f50-4a1b-8c2d-3e4f5a6b7c95",
+                                "objects": objs}))
+    out = cairn.run("import", path).stdout
+    assert "a malware needs 'is_family'" in out
+    assert "a indicator needs 'valid_from'" in out or "an indicator needs 'valid_from'" in out
+    assert summary(out)[1][:2] == (4, 2), out
