@@ -207,8 +207,7 @@ void ioc_stix_object(struct buf *b, const struct ioc_record *r, int64_t modified
 			jw_ktime(&w, "valid_until", vu);
 		}
 	}
-	if (r->type != IOC_MITRE)
-		jw_kint(&w, "confidence", r->score);
+	jw_kint(&w, "confidence", r->score);
 	if (json_array_nonempty(r->tags)) {
 		jw_key(&w, "labels");
 		jw_raw(&w, r->tags, strlen(r->tags));
