@@ -18,7 +18,7 @@
 #include "imp/record_in.h"
 #include "stix/pattern.h"
 
-#define OBJ_BATCH 2000
+#define OBJ_BATCH 25000
 #define IDENTITIES_MAX 4096
 
 struct identity {
