@@ -1405,13 +1405,14 @@ void h_stix(struct call *c)
 			  "Invalid value for parameter 'tlp': expected clear, green, amber, amber+strict or red");
 		return;
 	}
-	if (!param_bool(c, "include_identity", &o.identity) || !param_bool(c, "include_markings", &o.markings))
+	if (!param_bool(c, "include_identity", &o.identity) || !param_bool(c, "include_markings", &o.markings) ||
+	    !param_bool(c, "include_custom", &o.custom))
 		return;
 	struct buf body = BUF_INIT;
 	struct export_sink sink = { buf_sink, &body };
 	struct err e = { 0 };
-	int64_t n = 0;
-	if (export_stix(c->w->store, &lp.f, &o, &sink, &n, &e) != 0) {
+	int64_t n = 0, skipped = 0;
+	if (export_stix(c->w->store, &lp.f, &o, &sink, &n, &skipped, &e) != 0) {
 		buf_cleanup(&body);
 		db_error(c, &e);
 		return;
@@ -1424,6 +1425,8 @@ void h_stix(struct call *c)
 	c->resp->status = 200;
 	c->resp->content_type = stix_type ? "application/stix+json;version=2.1" : "application/json; charset=utf-8";
 	http_resp_header(c->resp, "x-total-count", "%lld", (long long)n);
+	if (skipped)
+		http_resp_header(c->resp, "x-omitted-tactics", "%lld", (long long)skipped);
 	if (lp.requested_limit > lp.f.limit)
 		http_resp_header(c->resp, "x-limit-clamped-from", "%lld", (long long)lp.requested_limit);
 }

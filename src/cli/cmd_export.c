@@ -25,6 +25,7 @@ static const char usage[] =
 	"  --tlp LEVEL               override every object's TLP marking\n"
 	"  --objects                 a bare JSON array of objects instead of a bundle\n"
 	"  --no-identity, --no-markings   leave out cairn's identity / the TLP definitions\n"
+	"  --include-custom          also ATT&CK tactics, as custom x-mitre-tactic objects\n"
 	"  -o FILE                   output file (default: stdout)\n"
 	"  --db PATH                 database (default $CAIRN_DB, else ./cairn.db)\n";
 
@@ -67,7 +68,7 @@ int cmd_export(int argc, char **argv)
 		{ "include-expired", no_argument, NULL, 'x' }, { "limit", required_argument, NULL, 'l' },
 		{ "tlp", required_argument, NULL, 'T' }, { "objects", no_argument, NULL, 'O' },
 		{ "no-identity", no_argument, NULL, 'N' }, { "no-markings", no_argument, NULL, 'M' },
-		{ "output", required_argument, NULL, 'o' }, { "db", required_argument, NULL, 'd' },
+		{ "include-custom", no_argument, NULL, 'U' }, { "output", required_argument, NULL, 'o' }, { "db", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
 	struct ioc_filter f;
@@ -132,6 +133,7 @@ int cmd_export(int argc, char **argv)
 			}
 			break;
 		case 'O': o.objects_only = true; break;
+		case 'U': o.custom = true; break;
 		case 'N': o.identity = false; break;
 		case 'M': o.markings = false; break;
 		case 'o': out = optarg; break;
@@ -161,8 +163,8 @@ int cmd_export(int argc, char **argv)
 		return 1;
 	}
 	struct export_sink sink = { file_sink, fp };
-	int64_t n = 0;
-	int rc = export_stix(s, &f, &o, &sink, &n, &e);
+	int64_t n = 0, skipped = 0;
+	int rc = export_stix(s, &f, &o, &sink, &n, &skipped, &e);
 	if (fflush(fp) != 0 && rc == 0)
 		rc = err_set(&e, ERR_IO, "writing the output failed");
 	if (out && fclose(fp) != 0 && rc == 0)
@@ -174,5 +176,8 @@ int cmd_export(int argc, char **argv)
 	}
 	if (out)
 		fprintf(stderr, "cairn export: %lld records written to %s\n", (long long)n, out);
+	if (skipped)
+		fprintf(stderr, "cairn export: %lld ATT&CK tactics left out (--include-custom adds them)\n",
+			(long long)skipped);
 	return 0;
 }

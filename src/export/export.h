@@ -27,6 +27,8 @@ struct stix_export_opts {
 	bool identity;		/* include cairn's identity object, referenced by every object */
 	bool markings;		/* include the TLP 2.0 marking definitions the objects reference */
 	const char *tlp;	/* override every object's TLP (canonical name), or NULL */
+	bool custom;		/* also ATT&CK tactics, as MITRE's custom x-mitre-tactic objects;
+				 * off by default, so that strict STIX consumers accept every bundle */
 };
 
 /*
@@ -34,9 +36,10 @@ struct stix_export_opts {
  * first: indicators with STIX patterns, vulnerabilities for CVEs, attack-patterns for
  * ATT&CK techniques, as the object store keeps them. The bundle id is a UUIDv5 of the
  * exported object versions, written last (key order does not matter in JSON).
- * *count gets the number of records exported.
+ * *count gets the number of records exported; *skipped those left out (tactics without
+ * o->custom).
  */
 int export_stix(struct store *s, const struct ioc_filter *f, const struct stix_export_opts *o,
-		const struct export_sink *sink, int64_t *count, struct err *e) CAIRN_MUST_USE;
+		const struct export_sink *sink, int64_t *count, int64_t *skipped, struct err *e) CAIRN_MUST_USE;
 
 #endif

@@ -21,7 +21,7 @@ struct run {
 	struct buf b;
 	EVP_MD_CTX *hash;
 	unsigned marks;		/* TLP levels referenced, bit i = tlp_names[i] */
-	int64_t n, last_rid;
+	int64_t n, skipped, last_rid;
 	bool first, failed;
 };
 
@@ -43,6 +43,11 @@ static int one(void *ctx, const struct ioc_record *rec)
 {
 	struct run *r = ctx;
 	struct ioc_record copy = *rec;
+	r->last_rid = rec->rid;
+	if (!r->o->custom && rec->type == IOC_MITRE && rec->value[1] == 'A') {
+		r->skipped++;	/* a tactic: STIX 2.1 has no object for it */
+		return 0;
+	}
 	if (r->o->tlp)
 		copy.tlp = r->o->tlp;
 	for (int i = 0; i < 5; i++)
@@ -57,7 +62,6 @@ static int one(void *ctx, const struct ioc_record *rec)
 	EVP_DigestUpdate(r->hash, sid, strlen(sid));
 	EVP_DigestUpdate(r->hash, mod, (size_t)n);
 	r->n++;
-	r->last_rid = rec->rid;
 	if (r->b.len >= 256 * 1024)
 		emit(r);
 	return r->failed ? ERR_IO : 0;
@@ -87,7 +91,7 @@ static void marking(struct run *r, int level)
 }
 
 int export_stix(struct store *s, const struct ioc_filter *f, const struct stix_export_opts *o,
-		const struct export_sink *sink, int64_t *count, struct err *e)
+		const struct export_sink *sink, int64_t *count, int64_t *skipped, struct err *e)
 {
 	struct run r = { .o = o, .sink = sink, .first = true };
 	int rc = 0;
@@ -105,13 +109,13 @@ int export_stix(struct store *s, const struct ioc_filter *f, const struct stix_e
 	int64_t want = f->limit > 0 ? f->limit : INT64_MAX;
 	struct ioc_filter page = *f;
 	page.offset = f->offset;
-	while (rc == 0 && r.n < want) {
-		int64_t before = r.n;
-		page.limit = want - r.n < PAGE ? want - r.n : PAGE;
+	while (rc == 0 && r.n + r.skipped < want) {
+		int64_t before = r.n + r.skipped;
+		page.limit = want - before < PAGE ? want - before : PAGE;
 		rc = store_ioc_list(s, &page, one, &r, e);
 		if (rc == 0 && r.failed)
 			rc = err_set(e, ERR_IO, "the output could not be written");
-		if (rc || r.n - before < page.limit)
+		if (rc || r.n + r.skipped - before < page.limit)
 			break;
 		page.before_rid = r.last_rid;
 		page.offset = 0;
@@ -136,6 +140,7 @@ int export_stix(struct store *s, const struct ioc_filter *f, const struct stix_e
 			rc = err_set(e, ERR_IO, "the output could not be written");
 	}
 	*count = r.n;
+	*skipped = r.skipped;
 	EVP_MD_CTX_free(r.hash);
 	buf_cleanup(&r.b);
 	return rc;

@@ -101,3 +101,16 @@ def test_tiers_scopes_and_bad_parameters(srv):
     error_of(srv.get("/api/v1/iocs/stix?type=bogus", srv.pro), 400, "invalid_parameter")
     p = srv.run("export", "--format", "misp", check=False)
     assert p.returncode != 0 and p.stderr.count("\n") == 1
+
+
+def test_tactics_only_with_include_custom(make_cairn):
+    c = make_cairn()
+    c.import_text("TA0001\nT1059.001\n", "--feed", "attack", name="attack.txt")
+    out = c.tmp / "strict.json"
+    p = c.run("export", "--format", "stix", "-o", out)
+    assert "1 ATT&CK tactics left out" in p.stderr
+    bundle = validate(out.read_text())  # stix2.parse(allow_custom=False) accepts it
+    assert [o.type for o in bundle.objects if o.type not in ("identity", "marking-definition")] == [
+        "attack-pattern"]
+    custom = json.loads(c.run("export", "--format", "stix", "--include-custom").stdout)
+    assert "x-mitre-tactic" in {o["type"] for o in custom["objects"]}
