@@ -913,17 +913,10 @@ static void hunting(struct jw *w, enum ioc_type t, const char *v)
 	buf_cleanup(&kql);
 }
 
+/* The confidence bands, with "critical" above them for the riskiest. */
 static const char *risk_level(int score)
 {
-	if (score >= 90)
-		return "critical";
-	if (score >= 70)
-		return "high";
-	if (score >= 30)
-		return "medium";
-	if (score >= 1)
-		return "low";
-	return "none";
+	return score >= 90 ? "critical" : ioc_confidence_band(score);
 }
 
 struct lookup_ctx {

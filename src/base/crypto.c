@@ -77,7 +77,7 @@ void uuid_v4(char out[UUID_STR_LEN + 1])
 	uuid_format(u, out);
 }
 
-static int hexval(char c)
+int hex_digit(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -96,7 +96,7 @@ int uuid_valid(const char *s, size_t len)
 		if (i == 8 || i == 13 || i == 18 || i == 23) {
 			if (s[i] != '-')
 				return 0;
-		} else if (hexval(s[i]) < 0) {
+		} else if (hex_digit(s[i]) < 0) {
 			return 0;
 		}
 	}
@@ -110,7 +110,7 @@ void uuid_v5(const char *ns, const void *name, size_t name_len, char out[UUID_ST
 	for (size_t i = 0; ns[i] && k < 16; i++) {
 		if (ns[i] == '-')
 			continue;
-		nsb[k] = (uint8_t)(hexval(ns[i]) << 4 | hexval(ns[i + 1]));
+		nsb[k] = (uint8_t)(hex_digit(ns[i]) << 4 | hex_digit(ns[i + 1]));
 		k++;
 		i++;
 	}

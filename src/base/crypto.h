@@ -19,6 +19,8 @@ void crypto_sha1(const void *p, size_t n, uint8_t out[20]);
 /* Constant-time comparison; returns 1 when equal. */
 int crypto_equal(const void *a, const void *b, size_t n);
 void crypto_hex(const uint8_t *p, size_t n, char *out);	/* out: 2n+1 bytes */
+/* The value of one hex digit (either case), or -1. */
+int hex_digit(char c);
 /* n random characters of [0-9A-Za-z], without modulo bias; out gets n+1 bytes. */
 void crypto_base62(char *out, size_t n);
 

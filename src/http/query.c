@@ -3,19 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/crypto.h"
 #include "base/xmalloc.h"
 #include "json/jw.h"
-
-static int hexv(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 long url_decode(const char *s, size_t len, char *out, int plus)
 {
@@ -25,7 +15,7 @@ long url_decode(const char *s, size_t len, char *out, int plus)
 		if (c == '%') {
 			if (len - i < 3)
 				return -1;
-			int h = hexv(s[i + 1]), l = hexv(s[i + 2]);
+			int h = hex_digit(s[i + 1]), l = hex_digit(s[i + 2]);
 			if (h < 0 || l < 0)
 				return -1;
 			out[o++] = (char)(h << 4 | l);

@@ -46,6 +46,8 @@ sqlite3_stmt *stmt(struct store *s, enum stmt_id id);
 sqlite3_stmt *stmt_sql(struct store *s, const char *sql, struct err *e);
 int tx_begin(struct store *s, struct err *e);
 int tx_commit(struct store *s, struct err *e);
+/* Commits without saving the clock: for writes that drew no time stamp. */
+int tx_commit_plain(struct store *s, struct err *e);
 void tx_rollback(struct store *s);
 /* The next commit-ordered time stamp; only inside a write transaction. */
 int64_t clock_next(struct store *s);

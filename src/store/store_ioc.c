@@ -1046,16 +1046,10 @@ int store_fts_catch_up(struct store *s, int64_t max, int64_t *indexed, struct er
 	if (rc)
 		goto fail;
 	/* No clock tick: indexing changes what search can find, not any record. */
-	sqlite3_stmt *commit = stmt(s, ST_COMMIT);
-	if (commit == NULL || sqlite3_step(commit) != SQLITE_DONE) {
-		if (commit)
-			sqlite3_reset(commit);
-		rc = db_fail(s, e, "committing the index");
-		goto fail;
-	}
-	sqlite3_reset(commit);
-	s->in_tx = false;
-	return 0;
+	rc = tx_commit_plain(s, e);
+	if (rc)
+		*indexed = 0;
+	return rc;
 fail:
 	tx_rollback(s);
 	*indexed = 0;

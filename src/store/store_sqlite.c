@@ -395,6 +395,17 @@ int64_t clock_next(struct store *s)
 	return s->clock_last;
 }
 
+int tx_commit_plain(struct store *s, struct err *e)
+{
+	sqlite3_stmt *st = stmt(s, ST_COMMIT);
+	if (st == NULL || step_done(s, st, e, "committing")) {
+		tx_rollback(s);
+		return ERR_DB;
+	}
+	s->in_tx = false;
+	return 0;
+}
+
 int tx_commit(struct store *s, struct err *e)
 {
 	sqlite3_stmt *st = stmt(s, ST_CLOCK_SET);
@@ -405,13 +416,7 @@ int tx_commit(struct store *s, struct err *e)
 		tx_rollback(s);
 		return ERR_DB;
 	}
-	st = stmt(s, ST_COMMIT);
-	if (st == NULL || step_done(s, st, e, "committing")) {
-		tx_rollback(s);
-		return ERR_DB;
-	}
-	s->in_tx = false;
-	return 0;
+	return tx_commit_plain(s, e);
 }
 
 void tx_rollback(struct store *s)
