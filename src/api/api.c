@@ -20,7 +20,9 @@ const char *route_name(enum route r)
 		"other", "/api/v1/iocs", "/api/v1/iocs/search", "/api/v1/lookup", "POST /api/v1/lookup",
 		"/api/v1/iocs/{id}", "POST /api/v1/iocs", "/api/v1/iocs/{id}/revoke", "/api/v1/iocs/stats",
 		"/api/v1/keys", "/api/v1/keys/{id}", "/api/v1/keys/{id}/usage", "/api/v1/usage", "/healthz",
-		"/metrics", "/api/v1/iocs/stix",
+		"/metrics", "/api/v1/iocs/stix", "/api/v1/iocs/sigma", "/api/v1/iocs/misp",
+		"/api/v1/iocs/cef", "/api/v1/iocs/openioc", "/api/v1/iocs/ecs", "/api/taxii2",
+		"POST /api/taxii2 objects",
 	};
 	return r < R_COUNT ? names[r] : "other";
 }

@@ -18,7 +18,8 @@
 /* Endpoints, for usage counters and metrics. */
 enum route {
 	R_NONE, R_LIST, R_SEARCH, R_LOOKUP, R_LOOKUP_BULK, R_GET, R_SUBMIT, R_REVOKE, R_STATS,
-	R_KEYS, R_KEY, R_KEY_USAGE, R_USAGE, R_HEALTH, R_METRICS, R_STIX, R_COUNT
+	R_KEYS, R_KEY, R_KEY_USAGE, R_USAGE, R_HEALTH, R_METRICS, R_STIX, R_SIGMA, R_MISP, R_CEF,
+	R_OPENIOC, R_ECS, R_TAXII, R_TAXII_ADD, R_COUNT
 };
 _Static_assert(R_COUNT <= USAGE_ROUTES, "usage rows hold every route");
 const char *route_name(enum route r);
