@@ -112,19 +112,21 @@ int store_feed_note(struct store *s, const char *feed, const char *category, int
 
 /* ---- the STIX object store ---- */
 
-/* One object version from outside (a STIX import, later TAXII). */
+/* One object version from outside (a STIX import, a TAXII add). */
 struct object_input {
-	const char *stix_id, *type, *spec_version;
-	int64_t modified;	/* µs; created for objects without modified */
+	const char *stix_id, *type, *spec_version;	/* spec_version NULL = "2.1" */
+	int64_t modified;	/* µs; created for objects without modified; 0 for neither */
 	bool revoked;
 	const char *json;	/* the serialized object as it will be served */
 	size_t json_len;
+	bool existed;		/* set by store_objects_put: that version was already held */
 };
 
 /* Stores n object versions in one transaction, each with a new date_added from the
- * clock. A version already held (same id and modified) is left as it is.
+ * clock. A version already held (same id and modified; for objects with neither
+ * modified nor created, the same id) is left as it is and marked existed.
  * *added and *unchanged get the counts. */
-int store_objects_put(struct store *s, const struct object_input *in, size_t n, int64_t *added,
+int store_objects_put(struct store *s, struct object_input *in, size_t n, int64_t *added,
 		      int64_t *unchanged, struct err *e) CAIRN_MUST_USE;
 
 /* Calls cb with each object version's JSON after date_added `after` (µs), in
@@ -133,6 +135,71 @@ typedef int (*object_cb)(void *ctx, const char *stix_id, int64_t date_added, con
 			 size_t len);
 int store_objects_since(struct store *s, int64_t after, int64_t limit, object_cb cb, void *ctx,
 			struct err *e);
+
+/* ---- TAXII: selecting object versions (store_taxii.c) ---- */
+
+/* The class key of an object version: a record's indicator type (1..IOC_TYPE_COUNT-1),
+ * or OBJ_CLASS_FOREIGN + the class of a foreign object's STIX type. */
+#define OBJ_CLASS_TACTIC 31	/* x-mitre-tactic objects of ATT&CK tactic records */
+#define OBJ_CLASS_FOREIGN 32
+#define OBJ_CLASS_END 128
+int store_object_class(const char *stix_type);
+
+enum obj_versions { OBJV_LAST, OBJV_FIRST, OBJV_ALL, OBJV_LIST };
+
+#define OBJQ_MAX_IDS 100
+#define OBJQ_MAX_TYPES 64
+#define OBJQ_MAX_VERSIONS 100
+#define OBJQ_SPEC_20 1u
+#define OBJQ_SPEC_21 2u
+
+/* What a TAXII request selects. */
+struct object_query {
+	unsigned ioc_types;		/* records of these types (bits of enum ioc_type) */
+	bool foreign;			/* and every foreign object (the `all` collection) */
+	bool tactics;			/* with IOC_MITRE: also the x-mitre-tactic objects of tactics */
+	const char *const *types;	/* match[type]: STIX types, OR; ntypes 0 = any */
+	size_t ntypes;
+	const char *const *ids;		/* match[id]: STIX ids, OR; nids 0 = any */
+	size_t nids;
+	enum obj_versions versions;	/* match[version] */
+	const int64_t *version_list;	/* OBJV_LIST: modified time stamps (µs) */
+	size_t nversions;
+	unsigned spec;			/* OBJQ_SPEC_* bits; 0 = each object's newest spec_version */
+	int64_t after;			/* date_added > after */
+	int64_t limit;
+	int64_t budget;			/* rows examined at most; 0 = the default */
+};
+
+struct object_row {
+	const char *stix_id, *spec_version;
+	int64_t date_added, version;	/* version: the object's modified */
+	const char *json;
+	size_t len;
+};
+typedef int (*object_row_cb)(void *ctx, const struct object_row *r);
+
+/*
+ * Calls cb with up to q->limit selected versions after q->after, in date_added order.
+ * *more: further versions may follow. *reached: the date_added the read reached; a page
+ * resumes after it. It is past the last version given when the row budget ran out on
+ * versions that did not match, so a sparse selection pages on instead of scanning the
+ * whole store for one page.
+ */
+int store_objects_query(struct store *s, const struct object_query *q, object_row_cb cb, void *ctx,
+			bool *more, int64_t *reached, struct err *e) CAIRN_MUST_USE;
+/* Deletes the versions q selects among its ids (q->after and q->limit are ignored);
+ * *deleted gets how many. A record left without versions leaves the indicator index. */
+int store_objects_delete(struct store *s, const struct object_query *q, int64_t *deleted,
+			 struct err *e) CAIRN_MUST_USE;
+
+/* A 32-byte secret kept in the database (created with it), shared by every process. */
+int store_secret(struct store *s, const char *name, uint8_t out[32], struct err *e);
+/* TAXII status resources, kept ttl µs. get: ERR_NOT_FOUND when absent or older. */
+int store_status_put(struct store *s, const char *id, const char *json, size_t len, int64_t now,
+		     int64_t ttl, struct err *e) CAIRN_MUST_USE;
+int store_status_get(struct store *s, const char *id, int64_t now, int64_t ttl, struct buf *out,
+		     struct err *e);
 
 /* ---- API keys ---- */
 

@@ -57,5 +57,7 @@ int64_t clock_next(struct store *s);
 		 "revoked,feed,category,reference_url,origin,context,tlp,tags,techniques,industries," \
 		 "sources,nsources,occurrences,sightings,modified"
 void row_to_record(sqlite3_stmt *st, struct ioc_record *r);
+/* Re-marks the newest/oldest/top versions of a foreign object (store_ioc.c). */
+int store_foreign_refresh(struct store *s, const char *stix_id, struct err *e);
 
 #endif

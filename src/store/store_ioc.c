@@ -238,14 +238,30 @@ static int bind_text(sqlite3_stmt *st, int i, const char *s)
 	return sqlite3_bind_text(st, i, s ? s : "", -1, SQLITE_STATIC);
 }
 
-static int write_object(struct store *s, const struct ioc_record *r, int64_t modified, struct err *e)
+/*
+ * Stores record r's STIX object as of `modified`, its newest version; prev_modified is the
+ * version it supersedes (0 for a new record), which stops being the newest.
+ */
+static int write_object(struct store *s, const struct ioc_record *r, int64_t modified,
+			int64_t prev_modified, struct err *e)
 {
 	struct buf b = BUF_INIT;
 	char sid[80];
+	int rc = 0;
+	if (prev_modified) {
+		sqlite3_stmt *up = stmt_sql(s, "UPDATE objects SET last = 0 WHERE ioc_rid = ?1 AND modified = ?2", e);
+		if (up == NULL)
+			return ERR_DB;
+		sqlite3_bind_int64(up, 1, r->rid);
+		sqlite3_bind_int64(up, 2, prev_modified);
+		rc = sqlite3_step(up) == SQLITE_DONE ? 0 : db_fail(s, e, "superseding an object version");
+		sqlite3_reset(up);
+		if (rc)
+			return rc;
+	}
 	ioc_stix_object(&b, r, modified);
 	ioc_stix_id(r, sid, sizeof(sid));
 	sqlite3_stmt *st = stmt(s, ST_OBJ_INSERT);
-	int rc = 0;
 	if (st == NULL) {
 		rc = db_fail(s, e, "preparing the object insert");
 		goto out;
@@ -257,6 +273,12 @@ static int write_object(struct store *s, const struct ioc_record *r, int64_t mod
 	sqlite3_bind_int(st, 5, r->revoked);
 	sqlite3_bind_int64(st, 6, r->rid);
 	sqlite3_bind_text(st, 7, b.data, (int)b.len, SQLITE_STATIC);
+	bind_text(st, 8, "2.1");
+	sqlite3_bind_int(st, 9, strcmp(ioc_stix_type(r->type, r->value), "x-mitre-tactic") ? (int)r->type
+										       : OBJ_CLASS_TACTIC);
+	sqlite3_bind_int(st, 10, 1);
+	sqlite3_bind_int(st, 11, prev_modified == 0);
+	sqlite3_bind_int(st, 12, 1);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		rc = db_fail(s, e, "storing the STIX object");
 	sqlite3_reset(st);
@@ -387,7 +409,7 @@ static int put_new(struct store *s, const struct ioc_input *in, int64_t now, str
 
 	rc = link_all(s, in, r->rid, e);
 	if (rc == 0)
-		rc = write_object(s, r, m.modified, e);
+		rc = write_object(s, r, m.modified, 0, e);
 out:
 	merged_free(&m);
 	return rc;
@@ -484,7 +506,7 @@ static int put_merge(struct store *s, sqlite3_stmt *found, const struct ioc_inpu
 	sqlite3_reset(st);
 	rc = link_all(s, in, r->rid, e);
 	if (rc == 0)
-		rc = write_object(s, r, m.modified, e);
+		rc = write_object(s, r, m.modified, prev_modified, e);
 out:
 	free(context);
 	free(tlp);
@@ -611,7 +633,7 @@ int store_ioc_revoke(struct store *s, const char *uuid, const char *reason, stru
 		goto fail;
 	}
 	sqlite3_reset(st);
-	rc = write_object(s, &r, modified, e);
+	rc = write_object(s, &r, modified, prev_modified, e);
 	if (rc)
 		goto fail;
 	buf_cleanup(&copy);
@@ -1106,22 +1128,108 @@ int store_ioc_total(struct store *s, int64_t *n, struct err *e)
 	return rc;
 }
 
-int store_objects_put(struct store *s, const struct object_input *in, size_t n, int64_t *added,
+/* One stored version of a foreign object, for recomputing its flags. */
+struct fversion {
+	int64_t seq, modified;
+	char spec[8];
+	int last, first, top;
+};
+
+/*
+ * Recomputes the last/first/top flags of every version of foreign object stix_id: `top`
+ * marks the versions of its newest spec_version, `last` and `first` the newest and oldest
+ * of those. Called after a version was added or deleted.
+ */
+int store_foreign_refresh(struct store *s, const char *stix_id, struct err *e)
+{
+	sqlite3_stmt *st = stmt_sql(s, "SELECT seq, modified, spec_version, last, first, top FROM objects"
+				       " INDEXED BY objects_foreign WHERE stix_id = ?1 AND ioc_rid IS NULL", e);
+	if (st == NULL)
+		return ERR_DB;
+	sqlite3_bind_text(st, 1, stix_id, -1, SQLITE_TRANSIENT);
+	struct fversion *v = NULL;
+	size_t n = 0, cap = 0;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 8;
+			v = xrealloc(v, cap * sizeof(*v));
+		}
+		v[n].seq = sqlite3_column_int64(st, 0);
+		v[n].modified = sqlite3_column_int64(st, 1);
+		snprintf(v[n].spec, sizeof(v[n].spec), "%s", col_text(st, 2));
+		v[n].last = sqlite3_column_int(st, 3);
+		v[n].first = sqlite3_column_int(st, 4);
+		v[n].top = sqlite3_column_int(st, 5);
+		n++;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		free(v);
+		return db_fail(s, e, "reading an object's versions");
+	}
+	const char *top = "";
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v[i].spec, top) > 0)
+			top = v[i].spec;
+	int64_t newest = INT64_MIN, oldest = INT64_MAX;
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(v[i].spec, top))
+			continue;
+		newest = v[i].modified > newest ? v[i].modified : newest;
+		oldest = v[i].modified < oldest ? v[i].modified : oldest;
+	}
+	rc = 0;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		int t = !strcmp(v[i].spec, top);
+		int l = t && v[i].modified == newest, f = t && v[i].modified == oldest;
+		if (l == v[i].last && f == v[i].first && t == v[i].top)
+			continue;
+		st = stmt_sql(s, "UPDATE objects SET last = ?2, first = ?3, top = ?4 WHERE seq = ?1", e);
+		if (st == NULL) {
+			rc = ERR_DB;
+			break;
+		}
+		sqlite3_bind_int64(st, 1, v[i].seq);
+		sqlite3_bind_int(st, 2, l);
+		sqlite3_bind_int(st, 3, f);
+		sqlite3_bind_int(st, 4, t);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			rc = db_fail(s, e, "flagging an object version");
+		sqlite3_reset(st);
+	}
+	free(v);
+	return rc;
+}
+
+int store_objects_put(struct store *s, struct object_input *in, size_t n, int64_t *added,
 		      int64_t *unchanged, struct err *e)
 {
 	int rc = tx_begin(s, e);
 	int64_t a = 0, u = 0;
 	if (rc)
 		return rc;
-	sqlite3_stmt *have = stmt_sql(s, "SELECT 1 FROM objects INDEXED BY objects_foreign WHERE stix_id = ?1"
-					 " AND modified = ?2 AND ioc_rid IS NULL", e);
+	/* The versions already held: usually none, so the new one is the only one. */
+	sqlite3_stmt *have = stmt_sql(s, "SELECT modified FROM objects INDEXED BY objects_foreign"
+					 " WHERE stix_id = ?1 AND ioc_rid IS NULL", e);
 	for (size_t i = 0; have && i < n && rc == 0; i++) {
 		sqlite3_reset(have);
 		sqlite3_bind_text(have, 1, in[i].stix_id, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(have, 2, in[i].modified);
-		int step = sqlite3_step(have);
+		int step, held = 0;
+		bool same = false;
+		while ((step = sqlite3_step(have)) == SQLITE_ROW) {
+			held++;
+			/* Objects without modified or created (SCOs) have one version: their first. */
+			if (in[i].modified == 0 || sqlite3_column_int64(have, 0) == in[i].modified)
+				same = true;
+		}
 		sqlite3_reset(have);
-		if (step == SQLITE_ROW) {
+		if (step != SQLITE_DONE) {
+			rc = db_fail(s, e, "looking an object up");
+			break;
+		}
+		in[i].existed = same;
+		if (same) {
 			u++;
 			continue;
 		}
@@ -1130,16 +1238,25 @@ int store_objects_put(struct store *s, const struct object_input *in, size_t n, 
 			rc = db_fail(s, e, "preparing the object insert");
 			break;
 		}
+		int64_t date_added = clock_next(s);
+		const char *spec = in[i].spec_version ? in[i].spec_version : "2.1";
 		bind_text(st, 1, in[i].stix_id);
 		bind_text(st, 2, in[i].type);
-		sqlite3_bind_int64(st, 3, in[i].modified);
-		sqlite3_bind_int64(st, 4, clock_next(s));
+		sqlite3_bind_int64(st, 3, in[i].modified ? in[i].modified : date_added);
+		sqlite3_bind_int64(st, 4, date_added);
 		sqlite3_bind_int(st, 5, in[i].revoked);
 		sqlite3_bind_null(st, 6);
 		sqlite3_bind_text(st, 7, in[i].json, (int)in[i].json_len, SQLITE_STATIC);
+		bind_text(st, 8, spec);
+		sqlite3_bind_int(st, 9, store_object_class(in[i].type));
+		sqlite3_bind_int(st, 10, held == 0);
+		sqlite3_bind_int(st, 11, held == 0);
+		sqlite3_bind_int(st, 12, held == 0);
 		if (sqlite3_step(st) != SQLITE_DONE)
 			rc = db_fail(s, e, "storing an object");
 		sqlite3_reset(st);
+		if (rc == 0 && held)
+			rc = store_foreign_refresh(s, in[i].stix_id, e);
 		a++;
 	}
 	if (have == NULL)

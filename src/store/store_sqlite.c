@@ -94,6 +94,39 @@ static const char *const migrations[] = {
 	 */
 	"CREATE TABLE meta(k TEXT PRIMARY KEY, v INTEGER NOT NULL) WITHOUT ROWID;"
 	"INSERT INTO meta VALUES ('fts_rid', (SELECT coalesce(max(rowid), 0) FROM ioc_fts));",
+	/*
+	 * 3: what the TAXII server pages by. `ckey` is the object's class: a record's indicator
+	 * type (OBJ_CLASS_TACTIC for ATT&CK tactics, custom objects), or OBJ_CLASS_FOREIGN + the
+	 * class of a foreign object's STIX type. `last` and
+	 * `first` mark an object's newest and oldest version among the versions of its newest
+	 * spec_version (`top`). Pages of the default (latest) versions are range scans of
+	 * objects_last, one per class, merged in date_added order. Objects without modified
+	 * or created (SCOs) are versioned by their date_added. The secret signs `next` tokens,
+	 * so that any server process on this database accepts them.
+	 */
+	"ALTER TABLE objects ADD COLUMN ckey INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE objects ADD COLUMN last INTEGER NOT NULL DEFAULT 1;"
+	"ALTER TABLE objects ADD COLUMN first INTEGER NOT NULL DEFAULT 1;"
+	"ALTER TABLE objects ADD COLUMN top INTEGER NOT NULL DEFAULT 1;"
+	"UPDATE objects SET modified = date_added WHERE modified = 0;"
+	"UPDATE objects SET ckey = CASE type WHEN 'x-mitre-tactic' THEN 31"
+	" ELSE (SELECT type FROM iocs WHERE rid = objects.ioc_rid) END WHERE ioc_rid IS NOT NULL;"
+	"UPDATE objects SET ckey = cairn_object_class(type) WHERE ioc_rid IS NULL;"
+	"UPDATE objects SET last = (modified = (SELECT modified FROM iocs WHERE rid = objects.ioc_rid)),"
+	" first = NOT EXISTS (SELECT 1 FROM objects o2 WHERE o2.ioc_rid = objects.ioc_rid"
+	" AND o2.modified < objects.modified) WHERE ioc_rid IS NOT NULL;"
+	"UPDATE objects SET top = (spec_version = (SELECT max(spec_version) FROM objects o2"
+	" WHERE o2.stix_id = objects.stix_id AND o2.ioc_rid IS NULL)) WHERE ioc_rid IS NULL;"
+	"UPDATE objects SET"
+	" last = top AND NOT EXISTS (SELECT 1 FROM objects o2 WHERE o2.stix_id = objects.stix_id"
+	" AND o2.ioc_rid IS NULL AND o2.top AND o2.modified > objects.modified),"
+	" first = top AND NOT EXISTS (SELECT 1 FROM objects o2 WHERE o2.stix_id = objects.stix_id"
+	" AND o2.ioc_rid IS NULL AND o2.top AND o2.modified < objects.modified) WHERE ioc_rid IS NULL;"
+	"CREATE INDEX objects_last ON objects(ckey, date_added) WHERE last = 1;"
+	"CREATE TABLE taxii_status(id TEXT PRIMARY KEY, created INTEGER NOT NULL, json TEXT NOT NULL)"
+	" WITHOUT ROWID;"
+	"CREATE TABLE secrets(k TEXT PRIMARY KEY, v BLOB NOT NULL) WITHOUT ROWID;"
+	"INSERT INTO secrets VALUES ('taxii_next', randomblob(32));",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -122,8 +155,9 @@ static const char *const stmt_sql_text[ST_COUNT] = {
 	[ST_TAG_LINK] = "INSERT OR IGNORE INTO ioc_tags(tag, rid) VALUES (?1, ?2)",
 	[ST_TECHNIQUE_LINK] = "INSERT OR IGNORE INTO ioc_techniques(technique, rid) VALUES (?1, ?2)",
 	[ST_INDUSTRY_LINK] = "INSERT OR IGNORE INTO ioc_industries(industry, rid) VALUES (?1, ?2)",
-	[ST_OBJ_INSERT] = "INSERT INTO objects(stix_id, type, modified, date_added, revoked, ioc_rid, json)"
-			  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[ST_OBJ_INSERT] = "INSERT INTO objects(stix_id, type, modified, date_added, revoked, ioc_rid, json,"
+			  " spec_version, ckey, last, first, top) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
+			  " ?10, ?11, ?12)",
 	[ST_KEY_INSERT] = "INSERT INTO api_keys(id, prefix, hash, name, tier, scopes, created_at,"
 			  " expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
 	[ST_KEY_BY_HASH] = "SELECT id, prefix, hash, name, tier, scopes, created_at, expires_at,"
@@ -232,6 +266,14 @@ static void hist_add(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	sqlite3_result_blob(ctx, out, len, SQLITE_TRANSIENT);
 }
 
+/* cairn_object_class(type): the class key of a foreign object of that STIX type. */
+static void object_class_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	(void)argc;
+	const char *t = (const char *)sqlite3_value_text(argv[0]);
+	sqlite3_result_int(ctx, store_object_class(t ? t : ""));
+}
+
 static int exec(struct store *s, const char *sql, struct err *e)
 {
 	char *msg = NULL;
@@ -306,6 +348,8 @@ int store_open(struct store **out, const char *path, const struct config *cfg, u
 	sqlite3_extended_result_codes(s->db, 1);
 	sqlite3_create_function(s->db, "cairn_hist_add", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
 				hist_add, NULL, NULL);
+	sqlite3_create_function(s->db, "cairn_object_class", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
+				object_class_fn, NULL, NULL);
 	if (exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=OFF;"
 		    "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536; PRAGMA mmap_size=1073741824;"
 		    "PRAGMA wal_autocheckpoint=8192;",
