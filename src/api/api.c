@@ -179,6 +179,13 @@ static void dispatch(struct call *c)
 			{ method_not_allowed(c, "GET"); return; }
 		{ h_metrics(c); return; }
 	}
+	if (strncmp(p, "/api/taxii2", 11) == 0 && (p[11] == '\0' || p[11] == '/')) {
+		c->taxii = true;
+		c->route = method_is(c, "POST") ? R_TAXII_ADD : R_TAXII;
+		if (admit(c, true))
+			h_taxii(c);
+		return;
+	}
 	if (strncmp(p, "/api/v1/", 8) != 0) {
 		c->route = R_NONE;
 		{ api_error(c, 404, "not_found", NULL, "No such endpoint: %.200s", p); return; }

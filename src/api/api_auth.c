@@ -140,7 +140,7 @@ bool api_authenticate(struct call *c)
 	bool got = presented_key(c, key, sizeof(key), &present);
 	if (!present) {
 		__atomic_add_fetch(&a->m_auth_failures, 1, __ATOMIC_RELAXED);
-		http_resp_header(c->resp, "www-authenticate", "Bearer realm=\"cairn\"");
+		http_resp_header(c->resp, "www-authenticate", c->taxii ? "Basic realm=\"cairn\"" : "Bearer realm=\"cairn\"");
 		api_error(c, 401, "missing_api_key", NULL,
 			  "API key is required. Include it in the Authorization header as \"Bearer "
 			  "sk_live_...\" or in the X-API-Key header.");
@@ -156,6 +156,8 @@ bool api_authenticate(struct call *c)
 	memset(key, 0, sizeof(key));
 	if (rc == ERR_NOT_FOUND || (rc == 0 && c->who.key.revoked_at)) {
 		__atomic_add_fetch(&a->m_auth_failures, 1, __ATOMIC_RELAXED);
+		if (c->taxii)
+			http_resp_header(c->resp, "www-authenticate", "Basic realm=\"cairn\"");
 		api_error(c, 401, "invalid_api_key", NULL, "The API key is not valid or has been revoked.");
 		return false;
 	}

@@ -127,6 +127,8 @@ struct api_worker {
 	/* What the caches are validated against, read once per request. */
 	uint64_t versions_req;
 	int64_t data_version, clock;
+	uint8_t taxii_secret[32];	/* signs TAXII next tokens; read once from the store */
+	bool taxii_secret_ok;
 };
 
 /*
@@ -151,6 +153,7 @@ struct call {
 	const char *path;	/* NUL-terminated copy of the path */
 	struct rate_verdict rv;
 	bool rv_set;
+	bool taxii;		/* a TAXII request: errors in TAXII's form and media type */
 };
 
 /* api_errors.c: the error object. details_json may be NULL (→ {}). */
@@ -182,6 +185,9 @@ void h_stix(struct call *c);
 /* The REST form of a record. */
 void render_record(struct jw *w, const struct ioc_record *r);
 void meta_open(struct call *c, struct jw *w);	/* writes "meta":{ generated_at, feed_version, source */
+
+/* api_taxii.c: everything under /api/taxii2/ */
+void h_taxii(struct call *c);
 
 /* api_keys.c */
 void h_keys(struct call *c);

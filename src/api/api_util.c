@@ -23,6 +23,29 @@ void api_error(struct call *c, int status, const char *code, const char *details
 	buf_reset(&r->body);
 	struct jw w;
 	jw_init(&w, &r->body);
+	if (c->taxii) {
+		/* TAXII 2.1's error message (section 3.6.1), in TAXII's media type. */
+		char st[8];
+		snprintf(st, sizeof(st), "%d", status);
+		jw_obj(&w);
+		jw_kstr(&w, "title", http_status_reason(status));
+		jw_kstr(&w, "description", msg);
+		jw_kstr(&w, "error_id", c->request_id);
+		jw_kstr(&w, "error_code", code);
+		jw_kstr(&w, "http_status", st);
+		jw_kstr(&w, "external_details",
+			"https://docs.oasis-open.org/cti/taxii/v2.1/os/taxii-v2.1-os.html#_Toc31107541");
+		jw_key(&w, "details");
+		if (details_json)
+			jw_raw(&w, details_json, strlen(details_json));
+		else
+			jw_raw(&w, "{}", 2);
+		jw_end(&w);
+		buf_putc(&r->body, '\n');
+		r->status = status;
+		r->content_type = "application/taxii+json;version=2.1";
+		return;
+	}
 	jw_obj(&w);
 	jw_key(&w, "error");
 	jw_obj(&w);

@@ -2,6 +2,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 #include <stdio.h>
@@ -19,6 +20,15 @@ void crypto_random(void *out, size_t n)
 void crypto_sha256(const void *p, size_t n, uint8_t out[32])
 {
 	SHA256(p, n, out);
+}
+
+void crypto_hmac_sha256(const void *key, size_t klen, const void *p, size_t n, uint8_t out[32])
+{
+	unsigned int len = 32;
+	if (HMAC(EVP_sha256(), key, (int)klen, p, n, out, &len) == NULL) {
+		fprintf(stderr, "cairn: HMAC-SHA256 failed\n");
+		abort();
+	}
 }
 
 void crypto_sha1(const void *p, size_t n, uint8_t out[20])

@@ -15,6 +15,7 @@
 
 void crypto_random(void *out, size_t n);
 void crypto_sha256(const void *p, size_t n, uint8_t out[32]);
+void crypto_hmac_sha256(const void *key, size_t klen, const void *p, size_t n, uint8_t out[32]);
 void crypto_sha1(const void *p, size_t n, uint8_t out[20]);
 /* Constant-time comparison; returns 1 when equal. */
 int crypto_equal(const void *a, const void *b, size_t n);

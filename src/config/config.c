@@ -59,6 +59,48 @@ void scopes_format(unsigned scopes, char *out, size_t cap)
 #define READ_ALL (SCOPE_READ_IOCS | SCOPE_READ_STIX | SCOPE_READ_SIGMA | SCOPE_READ_MISP | \
 		  SCOPE_READ_CEF | SCOPE_READ_OPENIOC | SCOPE_READ_TAXII)
 
+/* The default collections: everything, and the records by kind. Their ids never change. */
+static void taxii_defaults(struct taxii_conf *t)
+{
+	static const struct {
+		const char *id, *alias, *title, *description;
+		unsigned types;
+	} def[] = {
+		{ "41105b76-00fd-42b2-9671-86470f727d96", "all", "All objects",
+		  "Every STIX object cairn holds: its indicator records, and every object imported or added", 0 },
+		{ "b3fdd87f-c3d8-4409-a9bc-af8879a2685e", "ips", "IP addresses",
+		  "Indicators of IPv4 and IPv6 addresses", 1u << IOC_IPV4 | 1u << IOC_IPV6 },
+		{ "27f5f81d-4a5d-4ba6-9584-d59c68fad466", "hashes", "File hashes",
+		  "Indicators of MD5, SHA-1, SHA-256 and SHA-512 file hashes",
+		  1u << IOC_MD5 | 1u << IOC_SHA1 | 1u << IOC_SHA256 | 1u << IOC_SHA512 },
+		{ "abcd511c-10f2-4355-ae8d-8b6e4a9bb339", "cves", "Vulnerabilities",
+		  "Vulnerabilities (CVEs) seen exploited", 1u << IOC_CVE },
+		{ "c4c8bc52-7442-4625-af0c-95151afcbd2a", "domains", "Domains",
+		  "Indicators of domain names", 1u << IOC_DOMAIN },
+		{ "9bfd18ce-6664-423f-afda-db14f4c935b4", "urls", "URLs", "Indicators of URLs", 1u << IOC_URL },
+	};
+	memset(t, 0, sizeof(*t));
+	snprintf(t->title, sizeof(t->title), "cairn TAXII 2.1");
+	snprintf(t->description, sizeof(t->description),
+		 "Threat-intelligence indicators, merged and scored, as STIX 2.1");
+	t->max_content_length = 10 * 1024 * 1024;
+	t->default_page = 1000;
+	t->max_page = 10000;
+	t->next_ttl_s = 86400;
+	t->status_ttl_s = 86400;
+	for (size_t i = 0; i < sizeof(def) / sizeof(def[0]); i++) {
+		struct collection_conf *cc = &t->coll[t->ncoll++];
+		snprintf(cc->id, sizeof(cc->id), "%s", def[i].id);
+		snprintf(cc->alias, sizeof(cc->alias), "%s", def[i].alias);
+		snprintf(cc->title, sizeof(cc->title), "%s", def[i].title);
+		snprintf(cc->description, sizeof(cc->description), "%s", def[i].description);
+		cc->everything = def[i].types == 0;
+		cc->types = def[i].types;
+		cc->read_tier = TIER_PRO;
+		cc->write_tier = TIER_ADMIN;
+	}
+}
+
 void config_defaults(struct config *c)
 {
 	memset(c, 0, sizeof(*c));
@@ -93,6 +135,7 @@ void config_defaults(struct config *c)
 	c->lifetime_days[IOC_CVE] = 0;
 	c->lifetime_days[IOC_MITRE] = 0;
 	c->default_score = 50;
+	taxii_defaults(&c->taxii);
 }
 
 #define CONFIG_FILE_MAX (1024 * 1024)
@@ -217,6 +260,140 @@ static int load_tier(struct loader *l, yaml_node_t *map, const char *tname, stru
 	return 0;
 }
 
+static int get_tier(struct loader *l, yaml_node_t *n, const char *key, int *out)
+{
+	const char *s = scalar(n);
+	int t = s ? tier_from_name(s) : -1;
+	if (t < 0)
+		return fail(l, n, key, "expected a tier (free, pro, admin)");
+	*out = t;
+	return 0;
+}
+
+static int load_collection(struct loader *l, yaml_node_t *map, int idx, struct collection_conf *cc)
+{
+	char key[128];
+	snprintf(key, sizeof(key), "taxii.collections[%d]", idx);
+	if (map->type != YAML_MAPPING_NODE)
+		return fail(l, map, key, "expected a mapping");
+	memset(cc, 0, sizeof(*cc));
+	cc->everything = true;
+	cc->read_tier = TIER_PRO;
+	cc->write_tier = TIER_ADMIN;
+	FOR_PAIRS(l, map, p) {
+		yaml_node_t *k = yaml_document_get_node(&l->doc, p->key);
+		yaml_node_t *v = yaml_document_get_node(&l->doc, p->value);
+		const char *ks = scalar(k);
+		snprintf(key, sizeof(key), "taxii.collections[%d].%s", idx, ks ? ks : "?");
+		int rc;
+		if (ks == NULL)
+			rc = fail(l, k, key, "expected a key");
+		else if (!strcmp(ks, "id")) {
+			rc = get_str(l, v, key, cc->id, sizeof(cc->id));
+			/* A UUIDv4 in lower case: version nibble 4, variant 8-b. */
+			if (rc == 0 && !(strlen(cc->id) == 36 && strspn(cc->id, "0123456789abcdef-") == 36 &&
+					 cc->id[8] == '-' && cc->id[13] == '-' && cc->id[18] == '-' &&
+					 cc->id[23] == '-' && cc->id[14] == '4' && strchr("89ab", cc->id[19])))
+				rc = fail(l, v, key, "expected a lower-case UUIDv4");
+		} else if (!strcmp(ks, "alias")) {
+			rc = get_str(l, v, key, cc->alias, sizeof(cc->alias));
+			if (rc == 0 && (cc->alias[0] == '\0' ||
+					strspn(cc->alias, "abcdefghijklmnopqrstuvwxyz0123456789-_") != strlen(cc->alias)))
+				rc = fail(l, v, key, "expected lower-case letters, digits, - and _");
+		} else if (!strcmp(ks, "title"))
+			rc = get_str(l, v, key, cc->title, sizeof(cc->title));
+		else if (!strcmp(ks, "description"))
+			rc = get_str(l, v, key, cc->description, sizeof(cc->description));
+		else if (!strcmp(ks, "read"))
+			rc = get_tier(l, v, key, &cc->read_tier);
+		else if (!strcmp(ks, "write"))
+			rc = get_tier(l, v, key, &cc->write_tier);
+		else if (!strcmp(ks, "types")) {
+			if (v->type != YAML_SEQUENCE_NODE || v->data.sequence.items.start == v->data.sequence.items.top)
+				return fail(l, v, key, "expected a list of indicator types");
+			for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+				yaml_node_t *tn = yaml_document_get_node(&l->doc, *it);
+				const char *ts = scalar(tn);
+				enum ioc_type t = ts ? ioc_type_from_name(ts, strlen(ts)) : IOC_NONE;
+				if (t == IOC_NONE)
+					return fail(l, tn, key, "unknown indicator type");
+				cc->types |= 1u << t;
+			}
+			cc->everything = false;
+			rc = 0;
+		} else
+			rc = fail(l, k, key, "unknown key");
+		if (rc)
+			return rc;
+	}
+	snprintf(key, sizeof(key), "taxii.collections[%d]", idx);
+	if (cc->id[0] == '\0' || cc->alias[0] == '\0')
+		return fail(l, map, key, "needs an id and an alias");
+	if (cc->title[0] == '\0')
+		memcpy(cc->title, cc->alias, strlen(cc->alias) + 1);	/* alias[64] fits title[128] */
+	return 0;
+}
+
+static int load_taxii(struct loader *l, yaml_node_t *map, struct taxii_conf *t)
+{
+	char key[128];
+	if (map->type != YAML_MAPPING_NODE)
+		return fail(l, map, "taxii", "expected a mapping");
+	FOR_PAIRS(l, map, p) {
+		yaml_node_t *k = yaml_document_get_node(&l->doc, p->key);
+		yaml_node_t *v = yaml_document_get_node(&l->doc, p->value);
+		const char *ks = scalar(k);
+		snprintf(key, sizeof(key), "taxii.%s", ks ? ks : "?");
+		int rc;
+		if (ks == NULL)
+			rc = fail(l, k, key, "expected a key");
+		else if (!strcmp(ks, "title"))
+			rc = get_str(l, v, key, t->title, sizeof(t->title));
+		else if (!strcmp(ks, "description"))
+			rc = get_str(l, v, key, t->description, sizeof(t->description));
+		else if (!strcmp(ks, "max_content_length"))
+			rc = get_int(l, v, key, 1024, 1073741824, &t->max_content_length);
+		else if (!strcmp(ks, "default_page"))
+			rc = get_int(l, v, key, 1, 100000, &t->default_page);
+		else if (!strcmp(ks, "max_page"))
+			rc = get_int(l, v, key, 1, 100000, &t->max_page);
+		else if (!strcmp(ks, "next_ttl"))
+			rc = get_int(l, v, key, 60, 30 * 86400, &t->next_ttl_s);
+		else if (!strcmp(ks, "status_ttl"))
+			rc = get_int(l, v, key, 86400, 30 * 86400, &t->status_ttl_s);
+		else if (!strcmp(ks, "empty_objects"))
+			rc = get_bool(l, v, key, &t->empty_objects);
+		else if (!strcmp(ks, "include_custom"))
+			rc = get_bool(l, v, key, &t->include_custom);
+		else if (!strcmp(ks, "collections")) {
+			if (v->type != YAML_SEQUENCE_NODE)
+				return fail(l, v, key, "expected a list of collections");
+			t->ncoll = 0;
+			for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+				if (t->ncoll == CONFIG_COLLECTIONS_MAX)
+					return fail(l, v, key, "more than 32 collections");
+				struct collection_conf *cc = &t->coll[t->ncoll];
+				rc = load_collection(l, yaml_document_get_node(&l->doc, *it), t->ncoll, cc);
+				if (rc)
+					return rc;
+				for (int j = 0; j < t->ncoll; j++)
+					if (!strcmp(t->coll[j].id, cc->id) || !strcmp(t->coll[j].alias, cc->alias) ||
+					    !strcmp(t->coll[j].id, cc->alias) || !strcmp(t->coll[j].alias, cc->id))
+						return fail(l, yaml_document_get_node(&l->doc, *it), key,
+							    "two collections share an id or alias");
+				t->ncoll++;
+			}
+			rc = 0;
+		} else
+			rc = fail(l, k, key, "unknown key");
+		if (rc)
+			return rc;
+	}
+	if (t->default_page > t->max_page)
+		return fail(l, map, "taxii.default_page", "larger than taxii.max_page");
+	return 0;
+}
+
 static int load_root(struct loader *l, struct config *c, yaml_node_t *root)
 {
 	char key[128];
@@ -309,6 +486,8 @@ static int load_root(struct loader *l, struct config *c, yaml_node_t *root)
 				if (rc)
 					return rc;
 			}
+		} else if (!strcmp(ks, "taxii")) {
+			rc = load_taxii(l, v, &c->taxii);
 		} else if (!strcmp(ks, "lifetimes")) {
 			if (v->type != YAML_MAPPING_NODE)
 				return fail(l, v, key, "expected a mapping");

@@ -44,6 +44,32 @@ struct tier_conf {
 
 #define CONFIG_STR_MAX 256
 #define CONFIG_FEEDS_MAX 64
+#define CONFIG_COLLECTIONS_MAX 32
+
+/* A TAXII collection: a view of the object store. */
+struct collection_conf {
+	char id[40];			/* a UUIDv4 (Sentinel refuses other ids) */
+	char alias[64];			/* the short name; URLs take either */
+	char title[128];
+	char description[CONFIG_STR_MAX];
+	bool everything;		/* every object (no `types`): the `all` collection */
+	unsigned types;			/* else: the records of these indicator types */
+	int read_tier, write_tier;	/* the lowest tiers that read and write it */
+};
+
+struct taxii_conf {
+	char title[128];
+	char description[CONFIG_STR_MAX];
+	int64_t max_content_length;	/* bytes of a POST body */
+	int64_t default_page;		/* objects per page when no limit is given */
+	int64_t max_page;		/* limit is clamped to this (and the tier's max_results) */
+	int64_t next_ttl_s;		/* how long a `next` token stays valid */
+	int64_t status_ttl_s;		/* how long a status resource is kept */
+	bool empty_objects;		/* "objects": [] on empty pages, for old consumers */
+	bool include_custom;		/* also ATT&CK tactics, as x-mitre-tactic objects */
+	struct collection_conf coll[CONFIG_COLLECTIONS_MAX];
+	int ncoll;
+};
 
 struct config {
 	char listen[CONFIG_STR_MAX];	/* HOST:PORT */
@@ -63,6 +89,7 @@ struct config {
 	struct tier_conf tier[TIER_COUNT];
 	int64_t lifetime_days[IOC_TYPE_COUNT];	/* 0 = never expires */
 	int default_score;		/* score of an indicator a feed gives none for */
+	struct taxii_conf taxii;
 };
 
 void config_defaults(struct config *c);

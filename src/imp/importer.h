@@ -36,6 +36,13 @@ struct import_opts {
 	const char *map[F_FIELD_COUNT];	/* CSV column names chosen by --map, else NULL */
 	char delimiter;			/* 0 = detect */
 	bool progress;			/* draw progress on stderr */
+	/* STIX only. keep_spec_version: store STIX 2.0 objects as they came (a TAXII add),
+	 * rather than upgraded to 2.1; either way they are validated and projected as 2.1.
+	 * on_object, when set, hears of each object: why is NULL when it was stored (or was
+	 * already held), else the reason it was refused. id and version may be NULL. */
+	bool keep_spec_version;
+	void (*on_object)(void *ctx, const char *id, const char *version, const char *why);
+	void *object_ctx;
 };
 
 struct import_reject {

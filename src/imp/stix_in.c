@@ -35,6 +35,8 @@ struct stix_run {
 	struct identity *ids;
 	size_t nids;
 	size_t index;		/* of the current object, 0-based */
+	bool queued;		/* the current object was taken for storing */
+	char why[200];		/* why the current object was refused */
 };
 
 /* The cyber-observable types: they carry no created/modified. */
@@ -127,6 +129,7 @@ static void reject_obj(struct stix_run *sr, const char *id, const char *why)
 	/* The line is the object's index + 1, so reports read "line N" consistently. */
 	reject(sr->run, sr->index + 1, msg);
 	sr->run->r->read--;	/* an object is not a value read */
+	snprintf(sr->why, sizeof(sr->why), "%s", why);
 }
 
 static int64_t time_field(json_t *o, const char *k, bool *bad)
@@ -251,6 +254,8 @@ static int project_named(struct stix_run *sr, json_t *o, const char *source, enu
 	return 0;
 }
 
+static int one_object_21(struct stix_run *sr, json_t *o, json_t *sv, const char *as_sent, struct err *e);
+
 static int one_object(struct stix_run *sr, json_t *o, struct err *e)
 {
 	struct run *run = sr->run;
@@ -269,6 +274,19 @@ static int one_object(struct stix_run *sr, json_t *o, struct err *e)
 		return reject_obj(sr, id, "'id' is not <type>--<UUID>"), 0;
 	/* STIX 2.0 objects have no spec_version: upgrade them to 2.1 as they are read. */
 	json_t *sv = json_object_get(o, "spec_version");
+	char *as_sent = NULL;	/* a 2.0 object kept as it came */
+	if (sv == NULL && run->o->keep_spec_version)
+		as_sent = json_dumps(o, JSON_COMPACT);
+	int rc = one_object_21(sr, o, sv, as_sent, e);
+	free(as_sent);
+	return rc;
+}
+
+static int one_object_21(struct stix_run *sr, json_t *o, json_t *sv, const char *as_sent, struct err *e)
+{
+	struct run *run = sr->run;
+	const char *type = json_string_value(json_object_get(o, "type"));
+	const char *id = json_string_value(json_object_get(o, "id"));
 	if (sv == NULL) {
 		json_object_set_new(o, "spec_version", json_string("2.1"));
 		if (!strcmp(type, "malware") && !json_object_get(o, "is_family"))
@@ -343,7 +361,7 @@ static int one_object(struct stix_run *sr, json_t *o, struct err *e)
 	if (rc)
 		return rc;
 
-	char *json = json_dumps(o, JSON_COMPACT);
+	char *json = as_sent ? strdup(as_sent) : json_dumps(o, JSON_COMPACT);
 	if (json == NULL)
 		return reject_obj(sr, id, "cannot be serialised"), 0;
 	struct object_input *oi = &sr->objs[sr->nobjs++];
@@ -353,9 +371,10 @@ static int one_object(struct stix_run *sr, json_t *o, struct err *e)
 	free(json);
 	oi->stix_id = arena_strdup(&sr->obj_ar, id);
 	oi->type = arena_strdup(&sr->obj_ar, type);
-	oi->spec_version = "2.1";
+	oi->spec_version = as_sent ? "2.0" : "2.1";
 	oi->modified = modified ? modified : created;
 	oi->revoked = json_is_true(json_object_get(o, "revoked"));
+	sr->queued = true;
 	if (sr->nobjs == OBJ_BATCH)
 		return flush_objects(sr, e);
 	return 0;
@@ -388,6 +407,8 @@ int import_stix_run(struct run *run, struct err *e)
 			break;
 		json_error_t je;
 		json_t *o = json_loadb(elem, len, JSON_REJECT_DUPLICATES, &je);
+		sr->queued = false;
+		sr->why[0] = '\0';
 		if (o == NULL) {
 			char why[200];
 			snprintf(why, sizeof(why), "not valid JSON: %s", je.text);
@@ -395,10 +416,17 @@ int import_stix_run(struct run *run, struct err *e)
 			reject_obj(sr, NULL, why);
 		} else {
 			rc = one_object(sr, o, e);
-			json_decref(o);
-			if (rc)
-				break;
 		}
+		if (rc == 0 && run->o->on_object) {
+			json_t *v = json_object_get(o, "modified");
+			if (v == NULL)
+				v = json_object_get(o, "created");
+			run->o->on_object(run->o->object_ctx, json_string_value(json_object_get(o, "id")),
+					  json_string_value(v), sr->queued ? NULL : sr->why);
+		}
+		json_decref(o);
+		if (rc)
+			break;
 		sr->index++;
 	}
 	if (rc == 0)

@@ -145,13 +145,15 @@ int store_objects_since(struct store *s, int64_t after, int64_t limit, object_cb
 #define OBJ_CLASS_END 128
 int store_object_class(const char *stix_type);
 
-enum obj_versions { OBJV_LAST, OBJV_FIRST, OBJV_ALL, OBJV_LIST };
+/* match[version], as bits: the newest, the oldest, every version, listed time stamps. */
+enum obj_versions { OBJV_LAST = 1, OBJV_FIRST = 2, OBJV_ALL = 4, OBJV_LIST = 8 };
 
 #define OBJQ_MAX_IDS 100
 #define OBJQ_MAX_TYPES 64
 #define OBJQ_MAX_VERSIONS 100
 #define OBJQ_SPEC_20 1u
 #define OBJQ_SPEC_21 2u
+#define OBJQ_SPEC_NONE 4u	/* only spec_versions cairn does not hold: selects nothing */
 
 /* What a TAXII request selects. */
 struct object_query {
@@ -162,7 +164,7 @@ struct object_query {
 	size_t ntypes;
 	const char *const *ids;		/* match[id]: STIX ids, OR; nids 0 = any */
 	size_t nids;
-	enum obj_versions versions;	/* match[version] */
+	unsigned versions;		/* match[version]: enum obj_versions bits, OR */
 	const int64_t *version_list;	/* OBJV_LIST: modified time stamps (µs) */
 	size_t nversions;
 	unsigned spec;			/* OBJQ_SPEC_* bits; 0 = each object's newest spec_version */

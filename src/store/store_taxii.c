@@ -244,23 +244,24 @@ static int selected(struct store *s, const struct object_query *q, sqlite3_stmt 
 	if (q->spec == 0 ? !sqlite3_column_int(st, 10) : !(spec_bit(text(st, 4)) & q->spec))
 		return 0;
 	int64_t modified = sqlite3_column_int64(st, 3);
-	switch (q->versions) {
-	case OBJV_ALL:
+	if (q->versions & OBJV_ALL) {
 		*yes = true;
 		return 0;
-	case OBJV_LIST:
-		for (size_t i = 0; i < q->nversions; i++)
-			if (q->version_list[i] == modified)
-				*yes = true;
-		return 0;
-	case OBJV_LAST:
-	case OBJV_FIRST:
+	}
+	for (size_t i = 0; (q->versions & OBJV_LIST) && i < q->nversions; i++)
+		if (q->version_list[i] == modified)
+			*yes = true;
+	for (unsigned v = OBJV_LAST; v <= OBJV_FIRST && !*yes; v <<= 1) {
+		if (!(q->versions & v))
+			continue;
 		/* Records are all 2.1, so their flags hold for any spec selection that admits them. */
 		if (q->spec == 0 || record) {
-			*yes = sqlite3_column_int(st, q->versions == OBJV_LAST ? 8 : 9) != 0;
-			return 0;
+			*yes = sqlite3_column_int(st, v == OBJV_LAST ? 8 : 9) != 0;
+			continue;
 		}
-		return extreme_in_spec(s, q, text(st, 1), modified, q->versions == OBJV_LAST, yes, e);
+		int rc = extreme_in_spec(s, q, text(st, 1), modified, v == OBJV_LAST, yes, e);
+		if (rc)
+			return rc;
 	}
 	return 0;
 }
