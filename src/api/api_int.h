@@ -186,6 +186,17 @@ void h_stix(struct call *c);
 void render_record(struct jw *w, const struct ioc_record *r);
 void meta_open(struct call *c, struct jw *w);	/* writes "meta":{ generated_at, feed_version, source */
 
+/*
+ * The per-worker answer cache (api_iocs.c): an answer is reused for an identical request
+ * while no indicator or object was written and it is under CACHE_AGE_US old. version is
+ * what api_versions() saw (clock and write_generation).
+ */
+struct cache_entry *cache_find(struct api_worker *w, const char *key, int64_t version, int64_t now);
+/* A free slot, or the oldest one emptied. */
+struct cache_entry *cache_slot(struct api_worker *w);
+void serve_cached(struct call *c, struct cache_entry *e);
+int64_t cache_version(struct api_worker *w);
+
 /* api_taxii.c: everything under /api/taxii2/ */
 void h_taxii(struct call *c);
 

@@ -421,7 +421,7 @@ static int list_row(void *ctx, const struct ioc_record *r)
 	return 0;
 }
 
-static struct cache_entry *cache_find(struct api_worker *w, const char *key, int64_t version, int64_t now)
+struct cache_entry *cache_find(struct api_worker *w, const char *key, int64_t version, int64_t now)
 {
 	for (int i = 0; i < CACHE_SLOTS; i++) {
 		struct cache_entry *e = &w->cache[i];
@@ -431,7 +431,7 @@ static struct cache_entry *cache_find(struct api_worker *w, const char *key, int
 	return NULL;
 }
 
-static struct cache_entry *cache_slot(struct api_worker *w)
+struct cache_entry *cache_slot(struct api_worker *w)
 {
 	struct cache_entry *victim = &w->cache[0];
 	for (int i = 0; i < CACHE_SLOTS; i++) {
@@ -446,7 +446,7 @@ static struct cache_entry *cache_slot(struct api_worker *w)
 	return victim;
 }
 
-static void serve_cached(struct call *c, struct cache_entry *e)
+void serve_cached(struct call *c, struct cache_entry *e)
 {
 	c->resp->status = e->status;
 	c->resp->content_type = e->content_type;
@@ -454,6 +454,13 @@ static void serve_cached(struct call *c, struct cache_entry *e)
 	c->resp->shared = e->body;
 	for (int i = 0; i < e->nextra; i++)
 		http_resp_header(c->resp, e->extra_name[i], "%s", e->extra[i]);
+}
+
+int64_t cache_version(struct api_worker *w)
+{
+	api_versions(w);
+	return (int64_t)((uint64_t)w->clock * 1000003u +
+			 (uint64_t)__atomic_load_n(&w->api->write_generation, __ATOMIC_ACQUIRE));
 }
 
 void h_list(struct call *c)
@@ -469,9 +476,7 @@ void h_list(struct call *c)
 	struct buf key = BUF_INIT, q = BUF_INIT;
 	clean_query(c, &q, false);
 	buf_printf(&key, "%d|%s?%s", c->who.key.tier, c->path, buf_cstr(&q));
-	api_versions(w);
-	int64_t version = (int64_t)((uint64_t)w->clock * 1000003u +
-				    (uint64_t)__atomic_load_n(&w->api->write_generation, __ATOMIC_ACQUIRE));
+	int64_t version = cache_version(w);
 	int64_t mono = time_mono_us();
 	struct cache_entry *hit = cache_find(w, key.data, version, mono);
 	if (hit) {

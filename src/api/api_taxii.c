@@ -767,31 +767,46 @@ static int page_row(void *ctx, const struct object_row *r)
 	return 0;
 }
 
-static void date_headers(struct call *c, const struct page *pg, const struct filters *f)
+static void date_headers(struct cache_entry *ce, const struct page *pg, const struct filters *f)
 {
-	char t[40];
-	if (pg->n) {
-		time_format_to(t, pg->first, TIME_USEC);
-		http_resp_header(c->resp, "x-taxii-date-added-first", "%s", t);
-		time_format_to(t, pg->last, TIME_USEC);
-		http_resp_header(c->resp, "x-taxii-date-added-last", "%s", t);
-	} else if (f->has_after) {
+	int64_t first = pg->first, last = pg->last;
+	if (pg->n == 0) {
+		if (!f->has_after)
+			return;
 		/* An empty page echoes the cursor it was asked from (Elastic keeps it). */
-		time_format_to(t, f->added_after, TIME_USEC);
-		http_resp_header(c->resp, "x-taxii-date-added-first", "%s", t);
-		http_resp_header(c->resp, "x-taxii-date-added-last", "%s", t);
+		first = last = f->added_after;
 	}
+	ce->extra_name[ce->nextra] = "x-taxii-date-added-first";
+	time_format_to(ce->extra[ce->nextra++], first, TIME_USEC);
+	ce->extra_name[ce->nextra] = "x-taxii-date-added-last";
+	time_format_to(ce->extra[ce->nextra++], last, TIME_USEC);
 }
 
-/* Reads and answers one page of ep. */
+/*
+ * Reads and answers one page of ep. The answer is kept in the worker's cache: the same
+ * request by the same key (the next token is the key's) while nothing was written is
+ * answered from it, as pollers asking the same page at once would be.
+ */
 static void serve_page(struct call *c, enum endpoint ep, const char *route, struct filters *f)
 {
+	struct api_worker *w = c->w;
+	struct buf ckey = BUF_INIT;
+	buf_printf(&ckey, "taxii|%s|%s?", c->who.key.id, c->path);
+	buf_append(&ckey, c->req->query, c->req->query_len);
+	int64_t version = cache_version(w), mono = time_mono_us();
+	struct cache_entry *hit = cache_find(w, buf_cstr(&ckey), version, mono);
+	if (hit) {
+		serve_cached(c, hit);
+		buf_cleanup(&ckey);
+		return;
+	}
 	struct page pg = { BUF_INIT, 0, 0, 0, ep };
 	bool more = false;
 	int64_t reached = 0;
 	struct err e = { 0 };
-	if (store_objects_query(c->w->store, &f->q, page_row, &pg, &more, &reached, &e) != 0) {
+	if (store_objects_query(w->store, &f->q, page_row, &pg, &more, &reached, &e) != 0) {
 		buf_cleanup(&pg.items);
+		buf_cleanup(&ckey);
 		taxii_db_error(c, &e);
 		return;
 	}
@@ -802,20 +817,29 @@ static void serve_page(struct call *c, enum endpoint ep, const char *route, stru
 		if (!token_make(c, route, &f->canon, reached, &b)) {
 			buf_cleanup(&b);
 			buf_cleanup(&pg.items);
+			buf_cleanup(&ckey);
 			return;
 		}
 		buf_putc(&b, '"');
 	}
 	const char *key = ep == EP_VERSIONS ? "versions" : "objects";
-	if (pg.n || c->w->api->cfg.taxii.empty_objects) {
+	if (pg.n || w->api->cfg.taxii.empty_objects) {
 		buf_printf(&b, ",\"%s\":[", key);
 		buf_append(&b, pg.items.data, pg.items.len);
 		buf_putc(&b, ']');
 	}
-	buf_putc(&b, '}');
+	buf_puts(&b, "}\n");
 	buf_cleanup(&pg.items);
-	date_headers(c, &pg, f);
-	taxii_json(c, 200, &b);
+	struct cache_entry *ce = cache_slot(w);
+	ce->key = buf_take(&ckey);
+	ce->version = version;
+	ce->created_us = mono;
+	ce->status = 200;
+	ce->content_type = TAXII_TYPE;
+	ce->body = http_shared_new(b.data, b.len);
+	date_headers(ce, &pg, f);
+	buf_cleanup(&b);
+	serve_cached(c, ce);
 }
 
 /* Whether object id is in collection cc at all (any version, any spec_version). */

@@ -153,17 +153,17 @@ static int query_latest(struct store *s, const struct object_query *q, object_ro
 	if (rc || nc == 0)
 		return rc;
 	/*
-	 * One ordered, limited range scan per class, merged: SQLite runs each arm of a
-	 * compound SELECT with ORDER BY as a co-routine and merges them, reading only the
-	 * rows the page needs.
+	 * One range scan per class, merged: SQLite runs the arms of a compound SELECT with
+	 * ORDER BY as co-routines and merges them; each arm's index delivers date_added order,
+	 * so no arm is sorted and only the rows the page needs are read. (An arm with its own
+	 * ORDER BY and LIMIT would be read whole and sorted.)
 	 */
 	struct buf sql = BUF_INIT;
 	for (size_t i = 0; i < nc; i++) {
-		buf_printf(&sql, "%sSELECT * FROM (SELECT stix_id, date_added, modified, spec_version, json"
+		buf_printf(&sql, "%sSELECT stix_id, date_added, modified, spec_version, json"
 				 " FROM objects INDEXED BY objects_last WHERE last = 1 AND ckey = %d"
 				 " AND date_added > ?1", i ? " UNION ALL " : "", classes[i]);
 		type_clause(&sql, q);
-		buf_puts(&sql, " ORDER BY date_added LIMIT ?2)");
 	}
 	buf_puts(&sql, " ORDER BY 2 LIMIT ?2");
 	sqlite3_stmt *st = stmt_sql(s, sql.data, e);
