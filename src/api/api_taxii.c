@@ -21,6 +21,7 @@
 #include "base/xmalloc.h"
 #include "imp/importer.h"
 #include "imp/input.h"
+#include "api/taxii_wire.h"
 
 #define TAXII_TYPE "application/taxii+json;version=2.1"
 
@@ -32,172 +33,9 @@ static void taxii_db_error(struct call *c, const struct err *e)
 	api_error(c, 500, "internal_error", NULL, "The request could not be completed.");
 }
 
-static void b64url(struct buf *b, const uint8_t *p, size_t n)
-{
-	static const char al[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-	for (size_t i = 0; i < n; i += 3) {
-		uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0) |
-			     (i + 2 < n ? p[i + 2] : 0);
-		buf_putc(b, al[v >> 18 & 63]);
-		buf_putc(b, al[v >> 12 & 63]);
-		if (i + 1 < n)
-			buf_putc(b, al[v >> 6 & 63]);
-		if (i + 2 < n)
-			buf_putc(b, al[v & 63]);
-	}
-}
-
-static int b64url_val(char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	return c == '-' ? 62 : c == '_' ? 63 : -1;
-}
-
-/* Decodes into out (cap bytes); -1 on a bad character or overflow. */
-static long b64url_decode(const char *s, size_t n, uint8_t *out, size_t cap)
-{
-	size_t o = 0;
-	uint32_t acc = 0;
-	int bits = 0;
-	for (size_t i = 0; i < n; i++) {
-		int v = b64url_val(s[i]);
-		if (v < 0)
-			return -1;
-		acc = acc << 6 | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			if (o == cap)
-				return -1;
-			out[o++] = (uint8_t)(acc >> bits);
-		}
-	}
-	return (long)o;
-}
-
-/* TAXII timestamps in: RFC 3339 with a time; a '+' that a client left unescaped in the
- * query (decoded to a space) is taken back. */
-static bool taxii_time(const char *s, int64_t *out)
-{
-	char tmp[64];
-	size_t n = strlen(s);
-	if (n <= 10 || n >= sizeof(tmp))
-		return false;
-	memcpy(tmp, s, n + 1);
-	if (n > 6 && tmp[n - 6] == ' ')
-		tmp[n - 6] = '+';
-	return time_parse_rfc3339(tmp, n, out, NULL) == 0;
-}
-
 static void put_time(struct buf *b, int64_t us)
 {
 	time_format(b, us, TIME_USEC);
-}
-
-/* ---- content negotiation ---- */
-
-static bool ieq(const char *a, size_t n, const char *b)
-{
-	return strlen(b) == n && strncasecmp(a, b, n) == 0;
-}
-
-static const char *trim(const char *p, const char *end, const char **tend)
-{
-	while (p < end && (*p == ' ' || *p == '\t'))
-		p++;
-	while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
-		end--;
-	*tend = end;
-	return p;
-}
-
-/*
- * Parses one media type with parameters, [p, end): *type gets the type/subtype, and the
- * version and q parameters are returned through ver (NULL when absent) and q.
- */
-static void media_parse(const char *p, const char *end, const char **type, size_t *tlen, const char **ver,
-			size_t *vlen, double *q)
-{
-	const char *semi = memchr(p, ';', (size_t)(end - p));
-	const char *tend;
-	*type = trim(p, semi ? semi : end, &tend);
-	*tlen = (size_t)(tend - *type);
-	*ver = NULL;
-	*vlen = 0;
-	*q = 1.0;
-	while (semi) {
-		const char *ps = semi + 1;
-		semi = memchr(ps, ';', (size_t)(end - ps));
-		const char *pe = semi ? semi : end, *ke;
-		const char *k = trim(ps, pe, &ke);
-		const char *eq = memchr(k, '=', (size_t)(ke - k));
-		if (eq == NULL)
-			continue;
-		const char *kend, *vend;
-		k = trim(k, eq, &kend);
-		const char *v = trim(eq + 1, ke, &vend);
-		if (vend - v >= 2 && *v == '"' && vend[-1] == '"')
-			v++, vend--;
-		if (ieq(k, (size_t)(kend - k), "version")) {
-			*ver = v;
-			*vlen = (size_t)(vend - v);
-		} else if (ieq(k, (size_t)(kend - k), "q")) {
-			char tmp[16];
-			size_t l = (size_t)(vend - v) < sizeof(tmp) - 1 ? (size_t)(vend - v) : sizeof(tmp) - 1;
-			memcpy(tmp, v, l);
-			tmp[l] = '\0';
-			*q = strtod(tmp, NULL);
-		}
-	}
-}
-
-/* Whether the Accept header admits a TAXII 2.1 answer (TAXII.md 6). */
-static bool accept_ok(struct call *c)
-{
-	size_t len = 0;
-	const char *a = http_req_header(c->req, "accept", &len);
-	if (a == NULL)
-		return true;
-	const char *end = a + len, *p = a;
-	bool blank = true;
-	while (p < end) {
-		const char *comma = memchr(p, ',', (size_t)(end - p));
-		const char *ie = comma ? comma : end;
-		const char *type, *ver;
-		size_t tl, vl;
-		double q;
-		media_parse(p, ie, &type, &tl, &ver, &vl, &q);
-		p = comma ? comma + 1 : end;
-		if (tl == 0)
-			continue;
-		blank = false;
-		if (q <= 0)
-			continue;
-		if (ieq(type, tl, "application/taxii+json") && (ver == NULL || ieq(ver, vl, "2.1")))
-			return true;
-		if (ieq(type, tl, "application/json") || ieq(type, tl, "*/*") || ieq(type, tl, "application/*"))
-			return true;
-	}
-	return blank;
-}
-
-/* Whether a POST's Content-Type is TAXII's envelope (TAXII.md 7). */
-static bool content_type_ok(struct call *c)
-{
-	size_t len = 0;
-	const char *v = http_req_header(c->req, "content-type", &len);
-	if (v == NULL)
-		return false;
-	const char *type, *ver;
-	size_t tl, vl;
-	double q;
-	media_parse(v, v + len, &type, &tl, &ver, &vl, &q);
-	return ieq(type, tl, "application/taxii+json") && (ver == NULL || ieq(ver, vl, "2.1"));
 }
 
 /* ---- collections and access ---- */
@@ -449,7 +287,7 @@ static bool parse_matches(struct call *c, const struct query *q, enum endpoint e
 					v |= OBJV_FIRST;
 				else if (!strcmp(items[i], "all"))
 					v |= OBJV_ALL;
-				else if (taxii_time(items[i], &f->versions[f->q.nversions]))
+				else if (taxii_time_parse(items[i], &f->versions[f->q.nversions]))
 					v |= OBJV_LIST, f->q.nversions++;
 				else {
 					bad_filter(c, name, "expected last, first, all or RFC 3339 timestamps");
@@ -552,7 +390,7 @@ static bool token_make(struct call *c, const char *route, const struct buf *cano
 	uint8_t mac[32];
 	crypto_hmac_sha256(secret, 32, p, n, mac);
 	memcpy(p + n, mac, TOKEN_MAC);
-	b64url(out, p, n + TOKEN_MAC);
+	taxii_b64url(out, p, n + TOKEN_MAC);
 	free(p);
 	buf_cleanup(&text);
 	return true;
@@ -571,7 +409,7 @@ static bool token_read(struct call *c, const char *tok, const char *route, int64
 		return false;
 	size_t tl = strlen(tok);
 	uint8_t *p = xmalloc(tl + 1);
-	long n = b64url_decode(tok, tl, p, tl + 1);
+	long n = taxii_b64url_decode(tok, tl, p, tl + 1);
 	bool ok = n >= 26 + TOKEN_MAC && p[0] == TOKEN_VERSION;
 	if (ok) {
 		uint8_t mac[32];
@@ -635,7 +473,7 @@ static bool page_filters(struct call *c, enum endpoint ep, const char *route, st
 			bad_filter(c, "added_after", "given more than once");
 			return false;
 		}
-		if (!taxii_time(p->val, &f->added_after)) {
+		if (!taxii_time_parse(p->val, &f->added_after)) {
 			bad_filter(c, "added_after", "expected an RFC 3339 timestamp such as 2026-01-31T00:00:00Z");
 			return false;
 		}
@@ -955,7 +793,8 @@ static void status_key(struct call *c, const char *id, char *out, size_t cap)
 static void h_add(struct call *c, const struct coll_access *a)
 {
 	const struct taxii_conf *t = &c->w->api->cfg.taxii;
-	if (!content_type_ok(c)) {
+	size_t clen = 0;
+	if (!taxii_content_type_ok(http_req_header(c->req, "content-type", &clen), clen)) {
 		api_error(c, 415, "unsupported_media_type", NULL,
 			  "Objects are added as %s.", TAXII_TYPE);
 		return;
@@ -1111,26 +950,6 @@ static bool method(struct call *c, const char *m)
 
 #define MAX_SEGS 8
 
-/* Splits path (in place) on '/' into seg; false on an empty segment or too many. */
-static bool split_path(char *path, char **seg, size_t *n)
-{
-	*n = 0;
-	if (*path == '\0')
-		return true;
-	if (*path != '/')
-		return false;
-	for (char *p = path + 1;;) {
-		char *end = strchr(p, '/');
-		if (end == p || *p == '\0' || *n == MAX_SEGS)
-			return false;
-		seg[(*n)++] = p;
-		if (end == NULL)
-			return true;
-		*end = '\0';
-		p = end + 1;
-	}
-}
-
 void h_taxii(struct call *c)
 {
 	if (!c->who.tier->pro_endpoints) {
@@ -1140,7 +959,8 @@ void h_taxii(struct call *c)
 	}
 	if (!api_require_scope(c, SCOPE_READ_TAXII))
 		return;
-	if (!accept_ok(c)) {
+	size_t alen = 0;
+	if (!taxii_accept_ok(http_req_header(c->req, "accept", &alen), alen)) {
 		api_error(c, 406, "not_acceptable", NULL, "This server answers %s only.", TAXII_TYPE);
 		return;
 	}
@@ -1153,7 +973,7 @@ void h_taxii(struct call *c)
 	char *seg[MAX_SEGS];
 	size_t n;
 	bool get = method(c, "GET") || method(c, "HEAD");
-	if (!split_path(path, seg, &n) || (n >= 1 && strcmp(seg[0], "api"))) {
+	if (!taxii_split_path(path, seg, MAX_SEGS, &n) || (n >= 1 && strcmp(seg[0], "api"))) {
 		api_error(c, 404, "not_found", NULL, "No such TAXII resource: %.200s", c->path);
 		return;
 	}
