@@ -676,6 +676,9 @@ static int rule_one(void *ctx, const struct ioc_record *rec)
 	description_common(r, rec, &feeds, &inds);
 	if (tlp_rank(rec->tlp) > 0)
 		buf_printf(d, " TLP: %s.", tlp_levels[tlp_rank(rec->tlp)][0]);
+	if (rec->type == IOC_MITRE && sigma_attack_technique(rec->value, strlen(rec->value)) == 0)
+		buf_printf(d, " %s is not an active technique of ATT&CK Enterprise %s, so it is not tagged.",
+			   rec->value, sigma_attack_version);
 	buf_puts(b, "description: ");
 	sigma_yaml_text(b, d->data, d->len);
 	buf_putc(b, '\n');
