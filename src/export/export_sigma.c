@@ -8,7 +8,6 @@
  * last, so an empty selection is an empty stream. Output goes to the sink 256 KiB at a time;
  * records are read a page at a time, so memory stays constant whatever the export size.
  */
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -242,6 +241,10 @@ static void tags_write(struct buf *b, const struct tags *t)
 		if (t->tactics & (1u << i))
 			buf_printf(b, "    - attack.%s\n", sigma_attack_tactics[i].shortname);
 	for (size_t i = 0; i < sigma_attack_ntechniques && i < 1024; i++) {
+		if (t->tech[i / 8] == 0) {
+			i |= 7;	/* a byte without techniques: to the next one */
+			continue;
+		}
 		if (!(t->tech[i / 8] & (1u << (i % 8))))
 			continue;
 		uint32_t code = sigma_attack_techniques[i].code;
@@ -258,22 +261,220 @@ static void tags_write(struct buf *b, const struct tags *t)
 
 /* ---- reading a record's JSON lists ---- */
 
-/* Calls fn for each string of a JSON array of strings, or for member `key` of each object of
- * an array of objects. Stored lists are written by cairn itself; anything else is ignored. */
+/*
+ * The list fields of a record (tags, techniques, industries, sources) are JSON arrays that
+ * cairn wrote itself. A full parser costs more than the rest of a rule put together, so they
+ * are read by this small scanner: strings decoded (escapes, \\u with surrogate pairs), every
+ * other value skipped, nesting capped; anything unexpected ends the scan quietly.
+ */
+#define JSON_STR_MAX 4096
+#define JSON_DEPTH_MAX 16
+
+struct jscan {
+	const char *p, *end;
+	char s[JSON_STR_MAX + 8];	/* the last string, NUL-terminated */
+	size_t len;
+};
+
+static void js_ws(struct jscan *j)
+{
+	while (j->p < j->end && (*j->p == ' ' || *j->p == '\n' || *j->p == '\r' || *j->p == '\t'))
+		j->p++;
+}
+
+static int js_hex4(const char *p)
+{
+	int v = 0;
+	for (int i = 0; i < 4; i++) {
+		int d = hex_digit(p[i]);
+		if (d < 0)
+			return -1;
+		v = v * 16 + d;
+	}
+	return v;
+}
+
+static void js_put(struct jscan *j, uint32_t cp)
+{
+	char *o = j->s + j->len;
+	if (cp < 0x80) {
+		o[0] = (char)cp, j->len += 1;
+	} else if (cp < 0x800) {
+		o[0] = (char)(0xc0 | cp >> 6), o[1] = (char)(0x80 | (cp & 0x3f)), j->len += 2;
+	} else if (cp < 0x10000) {
+		o[0] = (char)(0xe0 | cp >> 12), o[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		o[2] = (char)(0x80 | (cp & 0x3f)), j->len += 3;
+	} else {
+		o[0] = (char)(0xf0 | cp >> 18), o[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+		o[2] = (char)(0x80 | ((cp >> 6) & 0x3f)), o[3] = (char)(0x80 | (cp & 0x3f)), j->len += 4;
+	}
+}
+
+/* A string at j->p (on its opening quote) into j->s; false on bad syntax. A string longer
+ * than JSON_STR_MAX is read past but kept truncated, and j->len is then JSON_STR_MAX + 1. */
+static bool js_string(struct jscan *j)
+{
+	j->len = 0;
+	j->p++;
+	bool over = false;
+	while (j->p < j->end && *j->p != '"') {
+		if (j->len > JSON_STR_MAX - 4)
+			over = true, j->len = 0;
+		char c = *j->p++;
+		if (c != '\\') {
+			j->s[j->len++] = c;
+			while (j->p < j->end && *j->p != '"' && *j->p != '\\' && j->len < JSON_STR_MAX - 4)
+				j->s[j->len++] = *j->p++;	/* a run of plain characters */
+			continue;
+		}
+		if (j->p >= j->end)
+			return false;
+		c = *j->p++;
+		switch (c) {
+		case 'b': j->s[j->len++] = '\b'; break;
+		case 'f': j->s[j->len++] = '\f'; break;
+		case 'n': j->s[j->len++] = '\n'; break;
+		case 'r': j->s[j->len++] = '\r'; break;
+		case 't': j->s[j->len++] = '\t'; break;
+		case 'u': {
+			if (j->end - j->p < 4)
+				return false;
+			int cp = js_hex4(j->p), lo;
+			j->p += 4;
+			if (cp < 0)
+				return false;
+			if (cp >= 0xd800 && cp <= 0xdbff && j->end - j->p >= 6 && j->p[0] == '\\' &&
+			    j->p[1] == 'u' && (lo = js_hex4(j->p + 2)) >= 0xdc00 && lo <= 0xdfff) {
+				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+				j->p += 6;
+			} else if (cp >= 0xd800 && cp <= 0xdfff) {
+				cp = 0xfffd;	/* a lone surrogate */
+			}
+			js_put(j, (uint32_t)cp);
+			break;
+		}
+		default: j->s[j->len++] = c; break;	/* " \\ / */
+		}
+	}
+	if (j->p >= j->end)
+		return false;
+	j->p++;
+	if (over)
+		j->len = JSON_STR_MAX + 1;
+	j->s[j->len > JSON_STR_MAX ? JSON_STR_MAX : j->len] = '\0';
+	return true;
+}
+
+/* Skips one value of any kind; false on bad syntax or too deep. */
+static bool js_skip(struct jscan *j, int depth)
+{
+	js_ws(j);
+	if (j->p >= j->end || depth > JSON_DEPTH_MAX)
+		return false;
+	char c = *j->p;
+	if (c == '"')
+		return js_string(j);
+	if (c == '[' || c == '{') {
+		char close = c == '[' ? ']' : '}';
+		j->p++;
+		js_ws(j);
+		if (j->p < j->end && *j->p == close)
+			return j->p++, true;
+		for (;;) {
+			if (c == '{') {
+				js_ws(j);
+				if (j->p >= j->end || *j->p != '"' || !js_string(j))
+					return false;
+				js_ws(j);
+				if (j->p >= j->end || *j->p++ != ':')
+					return false;
+			}
+			if (!js_skip(j, depth + 1))
+				return false;
+			js_ws(j);
+			if (j->p >= j->end)
+				return false;
+			if (*j->p == close)
+				return j->p++, true;
+			if (*j->p++ != ',')
+				return false;
+		}
+	}
+	while (j->p < j->end && *j->p != ',' && *j->p != ']' && *j->p != '}' && *j->p != ' ')
+		j->p++;	/* a number, true, false or null */
+	return true;
+}
+
+/* Calls fn for each string of a JSON array of strings (key NULL), or for member `key` of each
+ * object of an array of objects, when it is a string. */
 static void json_each(const char *text, const char *key, void (*fn)(void *, const char *, size_t),
 		      void *ctx)
 {
-	if (text == NULL || text[0] != '[' || text[1] == ']')
+	if (text == NULL)
 		return;
-	json_t *a = json_loads(text, JSON_REJECT_DUPLICATES, NULL);
-	size_t i;
-	json_t *v;
-	json_array_foreach(a, i, v) {
-		json_t *s = key ? json_object_get(v, key) : v;
-		if (json_is_string(s))
-			fn(ctx, json_string_value(s), json_string_length(s));
+	struct jscan *j = xmalloc(sizeof(*j));
+	j->p = text;
+	j->end = text + strlen(text);
+	js_ws(j);
+	if (j->p >= j->end || *j->p++ != '[')
+		goto out;
+	js_ws(j);
+	if (j->p < j->end && *j->p == ']')
+		goto out;
+	for (;;) {
+		js_ws(j);
+		if (j->p >= j->end)
+			goto out;
+		if (key == NULL && *j->p == '"') {
+			if (!js_string(j))
+				goto out;
+			if (j->len <= JSON_STR_MAX)
+				fn(ctx, j->s, j->len);
+		} else if (key != NULL && *j->p == '{') {
+			j->p++;
+			js_ws(j);
+			if (j->p < j->end && *j->p == '}') {
+				j->p++;
+			} else {
+				for (;;) {
+					js_ws(j);
+					if (j->p >= j->end || *j->p != '"' || !js_string(j))
+						goto out;
+					bool want = j->len <= JSON_STR_MAX && !strcmp(j->s, key);
+					js_ws(j);
+					if (j->p >= j->end || *j->p++ != ':')
+						goto out;
+					js_ws(j);
+					if (want && j->p < j->end && *j->p == '"') {
+						if (!js_string(j))
+							goto out;
+						if (j->len <= JSON_STR_MAX)
+							fn(ctx, j->s, j->len);
+					} else if (!js_skip(j, 1)) {
+						goto out;
+					}
+					js_ws(j);
+					if (j->p >= j->end)
+						goto out;
+					if (*j->p == '}') {
+						j->p++;
+						break;
+					}
+					if (*j->p++ != ',')
+						goto out;
+				}
+			}
+		} else if (!js_skip(j, 1)) {
+			goto out;
+		}
+		js_ws(j);
+		if (j->p >= j->end || *j->p == ']')
+			goto out;
+		if (*j->p++ != ',')
+			goto out;
 	}
-	json_decref(a);
+out:
+	free(j);
 }
 
 /* A short list of distinct names for a description, with how many more there were. */
@@ -322,6 +523,39 @@ static void word_add(void *ctx, const char *s, size_t len)
 {
 	struct buf *d = ctx;
 	buf_printf(d, "%s%.*s", d->len && d->data[d->len - 1] != ' ' ? ", " : "", (int)len, s);
+}
+
+/* ---- rule ids ---- */
+
+/* UUIDv5 (RFC 4122) of name under SIGMA_ID_NAMESPACE, as uuid_v5 computes it, with one SHA-1
+ * call and no allocation: a rule id is computed for every rule. */
+static void rule_id(const char *name, size_t len, char out[UUID_STR_LEN + 1])
+{
+	static const char hx[] = "0123456789abcdef";
+	char in[16 + IOC_VALUE_MAX + 64];
+	uint8_t md[20];
+	const char *ns = SIGMA_ID_NAMESPACE;
+	size_t k = 0;
+	for (size_t i = 0; ns[i] && k < 16; i++) {
+		if (ns[i] == '-')
+			continue;
+		in[k++] = (char)(hex_digit(ns[i]) << 4 | hex_digit(ns[i + 1]));
+		i++;
+	}
+	if (len > sizeof(in) - 16)
+		len = sizeof(in) - 16;	/* unreachable: names are a type and a canonical value */
+	memcpy(in + 16, name, len);
+	crypto_sha1(in, 16 + len, md);
+	md[6] = (uint8_t)((md[6] & 0x0f) | 0x50);
+	md[8] = (uint8_t)((md[8] & 0x3f) | 0x80);
+	size_t o = 0;
+	for (int i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			out[o++] = '-';
+		out[o++] = hx[md[i] >> 4];
+		out[o++] = hx[md[i] & 15];
+	}
+	out[o] = '\0';
 }
 
 /* ---- the run ---- */
@@ -653,7 +887,7 @@ static int rule_one(void *ctx, const struct ioc_record *rec)
 	char name[IOC_VALUE_MAX + 64];
 	int nl = snprintf(name, sizeof(name), "%s%s%s:%s", own ? profile_names[r->o->profile] : "",
 			  own ? ":" : "", ioc_type_name(rec->type), rec->value);
-	uuid_v5(SIGMA_ID_NAMESPACE, name, nl > 0 && (size_t)nl < sizeof(name) ? (size_t)nl : 0, id);
+	rule_id(name, nl > 0 && (size_t)nl < sizeof(name) ? (size_t)nl : 0, id);
 	doc_start(r);
 	if (title_write(r, m->title, rec, id) != 0) {
 		b->len = start, b->data[start] = '\0';
@@ -869,7 +1103,7 @@ static int group_rule(struct store *s, struct grouping *gr, enum ioc_type t, str
 	buf_reset(d);
 	buf_printf(d, "group:%s:", own ? profile_names[r->o->profile] : "");
 	selection_query(d, r->f, t);
-	uuid_v5(SIGMA_ID_NAMESPACE, d->data, d->len, id);
+	rule_id(d->data, d->len, id);
 
 	doc_start(r);
 	buf_puts(b, "title: ");

@@ -46,6 +46,11 @@ bool sigma_text_ok(const char *s, size_t n)
 {
 	size_t i = 0;
 	while (i < n) {
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x20 && c < 0x7f) {	/* printable ASCII, the common case */
+			i++;
+			continue;
+		}
 		uint32_t cp;
 		size_t k = sigma_utf8_next(s + i, n - i, &cp);
 		if (k == 0 || !sigma_char_ok(cp))
@@ -99,7 +104,18 @@ void sigma_yaml_text(struct buf *b, const char *s, size_t n)
 	buf_putc(b, '\'');
 	bool space = true;	/* drops leading white space and collapses runs */
 	size_t start = b->len;
+	buf_reserve(b, n + 2);
 	for (size_t i = 0; i < n;) {
+		unsigned char c = (unsigned char)s[i];
+		if (c > 0x20 && c < 0x7f && c != '\'') {	/* printable ASCII but space and quote */
+			size_t j = i + 1;
+			while (j < n && (unsigned char)s[j] > 0x20 && (unsigned char)s[j] < 0x7f && s[j] != '\'')
+				j++;
+			buf_append(b, s + i, j - i);
+			space = false;
+			i = j;
+			continue;
+		}
 		uint32_t cp;
 		size_t k = sigma_utf8_next(s + i, n - i, &cp);
 		if (k == 0) {

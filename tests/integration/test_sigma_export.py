@@ -93,6 +93,8 @@ def srv(tmp_path_factory):
     from conftest import Cairn
     c = Cairn(tmp_path_factory.mktemp("sigma"))
     c.import_text(adversarial_csv(), "--feed", "adversarial", name="adversarial.csv")
+    c.import_text("value,type,industries,reference_url\n192.0.2.1,ipv4,energy;Financial Services,"
+                  "https://reports.example/a?b=1\n", "--feed", "second-feed", name="second.csv")
     c.run("import", "--feed", "mstic", FEEDS / "microsoft-mstic" / "RapidReleaseTI-Indicators.csv")
     c.run("import", "--feed", "urlhaus", "--type", "url", FEEDS / "urlhaus-filter" / "urlhaus-filter-online.txt")
     c.pro = c.key("pro")
@@ -256,7 +258,9 @@ def test_fields_of_a_rule(srv):
     assert d["date"] == "2024-05-01" and d["level"] == "high"
     assert d["tags"] == ["attack.command-and-control", "attack.t1071", "attack.t1071.001", "tlp.clear"]
     assert d["detection"] == {"selection": {"DestinationIp": "192.0.2.1"}, "condition": "selection"}
-    assert "Feed: adversarial" in d["description"] and "high (score" in d["description"]
+    assert "Feeds: adversarial, second-feed." in d["description"] and "high (score" in d["description"]
+    assert "Industries: energy, financial-services." in d["description"]
+    assert d["references"][1:] == ["https://reports.example/a?b=1"]
     assert "Cobalt Strike team server's \"C2\"" in d["description"]  # the tab became a space
     ref = d["references"][0]
     assert re.fullmatch(srv.base + r"/api/v1/iocs/[0-9a-f-]{36}", ref)
