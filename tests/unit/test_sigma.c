@@ -370,6 +370,28 @@ static void test_export(void)
 	CHECK_INT(count_of(all, "title: "), (int)st.rules);
 	CHECK_INT(count_of(all, "\n---\n"), (int)st.rules - 1);
 
+	/* The record's lists are read back from their JSON: escapes, \\u sequences (a control
+	 * character and a character beyond the BMP) and non-ASCII come out as they went in, and
+	 * the control character is cleaned from the description. */
+	{
+		struct ioc_input in;
+		struct put_stats pst;
+		memset(&in, 0, sizeof(in));
+		in.type = IOC_DOMAIN;
+		in.value = "json.example";
+		in.score = 50;
+		in.feed = "feed \"one\" \\ 日本";
+		in.origin = "feed";
+		in.tags[in.ntags++] = "quote\"back\\slash";
+		in.tags[in.ntags++] = "ctl\x01x😀";
+		in.industries[in.nindustries++] = "energy";
+		in.context = "line1\nline2\tend";
+		CHECK_INT(store_ioc_put_batch(s, &in, 1, &pst, &e), 0);
+		const char *d = export_text(s, IOC_DOMAIN, false, 0, &st);
+		CHECK(strstr(d, "Feed: feed \"one\" \\ 日本. Confidence: medium (score 50). Industries: energy."
+				" Tags: quote\"back\\slash, ctl x😀. Context: line1 line2 end'\n") != NULL);
+	}
+
 	/* A sink that refuses: ERR_IO, no crash. */
 	struct ioc_filter f;
 	memset(&f, 0, sizeof(f));
