@@ -1428,3 +1428,59 @@ void h_stix(struct call *c)
 	if (lp.requested_limit > lp.f.limit)
 		http_resp_header(c->resp, "x-limit-clamped-from", "%lld", (long long)lp.requested_limit);
 }
+
+void h_sigma(struct call *c)
+{
+	struct list_params lp;
+	if (!api_require_pro(c, "The Sigma export") || !api_require_scope(c, SCOPE_READ_SIGMA) ||
+	    !list_params(c, &lp, false))
+		return;
+	struct sigma_export_opts o = { .profile = SIGMA_PROFILE_SYSMON };
+	bool bad;
+	const char *profile = param_str(c, "profile", 16, &bad);
+	if (bad)
+		return;
+	if (profile && sigma_profile_from_name(profile) < 0) {
+		api_error(c, 400, "invalid_parameter", "{\"parameter\":\"profile\"}",
+			  "Invalid value for parameter 'profile': expected sysmon or network");
+		return;
+	}
+	if (profile)
+		o.profile = (enum sigma_profile)sigma_profile_from_name(profile);
+	const char *group = param_str(c, "group", 16, &bad);
+	if (bad)
+		return;
+	if (group && strcmp(group, "type") && strcmp(group, "none")) {
+		api_error(c, 400, "invalid_parameter", "{\"parameter\":\"group\"}",
+			  "Invalid value for parameter 'group': expected type (one rule per indicator type)"
+			  " or none");
+		return;
+	}
+	o.group_by_type = group && !strcmp(group, "type");
+	if (!param_bool(c, "tlp_tags", &o.tlp_tags))
+		return;
+	struct buf base = BUF_INIT;
+	base_url(c, &base);
+	o.base_url = buf_cstr(&base);
+	struct buf body = BUF_INIT;
+	struct export_sink sink = { buf_sink, &body };
+	struct err e = { 0 };
+	struct sigma_export_stats st;
+	int rc = export_sigma(c->w->store, &lp.f, &o, &sink, &st, &e);
+	buf_cleanup(&base);
+	if (rc != 0) {
+		buf_cleanup(&body);
+		db_error(c, &e);
+		return;
+	}
+	buf_cleanup(&c->resp->body);
+	c->resp->body = body;
+	c->resp->status = 200;
+	c->resp->content_type = "application/yaml";
+	http_resp_header(c->resp, "x-total-count", "%lld", (long long)st.records);
+	http_resp_header(c->resp, "x-rule-count", "%lld", (long long)st.rules);
+	if (st.skipped)
+		http_resp_header(c->resp, "x-omitted-count", "%lld", (long long)st.skipped);
+	if (lp.requested_limit > lp.f.limit)
+		http_resp_header(c->resp, "x-limit-clamped-from", "%lld", (long long)lp.requested_limit);
+}

@@ -6,15 +6,17 @@
 
 #include "base/timeutil.h"
 #include "cli/cli.h"
+#include "config/config.h"
 #include "export/export.h"
 #include "store/store.h"
 
 static const char usage[] =
-	"usage: cairn export --format stix [FILTERS] [-o FILE]\n"
+	"usage: cairn export --format stix|sigma [FILTERS] [-o FILE]\n"
 	"\n"
-	"Writes the bytes GET /api/v1/iocs/stix serves for the same filters (with --since given\n"
-	"explicitly, as the API clamps it to the key's lookback), streaming, to FILE or stdout.\n"
-	"  --format stix             a STIX 2.1 bundle (the only export format so far)\n"
+	"Writes the bytes GET /api/v1/iocs/stix (or /sigma) serves for the same filters (with\n"
+	"--since given explicitly, as the API clamps it to the key's lookback), streaming, to FILE\n"
+	"or stdout.\n"
+	"  --format stix|sigma       a STIX 2.1 bundle, or Sigma rules (multi-document YAML)\n"
 	"  --type T[,T...]           indicator types\n"
 	"  --confidence C[,C...]     high, medium, low, none\n"
 	"  --min-score N             0-100\n"
@@ -26,6 +28,13 @@ static const char usage[] =
 	"  --objects                 a bare JSON array of objects instead of a bundle\n"
 	"  --no-identity, --no-markings   leave out cairn's identity / the TLP definitions\n"
 	"  --include-custom          also ATT&CK tactics, as custom x-mitre-tactic objects\n"
+	"  --profile P               sigma: sysmon (default) or network (firewall/dns/proxy)\n"
+	"  --group type              sigma: one rule per indicator type, values as a list\n"
+	"  --tlp-tags                sigma: a tlp.<level> tag for every level (default: only\n"
+	"                            tlp.clear, the one SigmaHQ accepts; others in the description)\n"
+	"  --base-url URL            sigma: the server's public URL in each rule's references\n"
+	"                            (default: base_url of --config, else http://LISTEN)\n"
+	"  --config FILE             the server's configuration (for base_url and listen)\n"
 	"  -o FILE                   output file (default: stdout)\n"
 	"  --db PATH                 database (default $CAIRN_DB, else ./cairn.db)\n";
 
@@ -57,6 +66,40 @@ static bool parse_list(const char *s, unsigned *out, bool types)
 	return *out != 0;
 }
 
+/* The base URL of a rule's references: --base-url, else the configuration's base_url, else
+ * http:// and its listen address, as the server would answer without a Host header. */
+static bool base_url_of(const char *base, const char *conf, char *out, size_t cap)
+{
+	struct config cfg;
+	struct err e = { 0 };
+	config_defaults(&cfg);
+	if (conf && config_load(&cfg, conf, &e) != 0) {
+		cli_fail("export", "%s", e.msg);
+		return false;
+	}
+	if (base == NULL)
+		base = cfg.base_url[0] ? cfg.base_url : NULL;
+	if (base == NULL) {
+		snprintf(out, cap, "http://%s", cfg.listen);
+		return true;
+	}
+	size_t n = strlen(base);
+	while (n && base[n - 1] == '/')
+		n--;
+	if (n == 0 || n >= cap || (strncmp(base, "http://", 7) && strncmp(base, "https://", 8))) {
+		cli_fail("export", "--base-url must be an http:// or https:// URL");
+		return false;
+	}
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)base[i] <= ' ' || base[i] == 0x7f) {
+			cli_fail("export", "--base-url must be an http:// or https:// URL");
+			return false;
+		}
+	memcpy(out, base, n);
+	out[n] = '\0';
+	return true;
+}
+
 int cmd_export(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -69,11 +112,14 @@ int cmd_export(int argc, char **argv)
 		{ "tlp", required_argument, NULL, 'T' }, { "objects", no_argument, NULL, 'O' },
 		{ "no-identity", no_argument, NULL, 'N' }, { "no-markings", no_argument, NULL, 'M' },
 		{ "include-custom", no_argument, NULL, 'U' }, { "output", required_argument, NULL, 'o' }, { "db", required_argument, NULL, 'd' },
+		{ "profile", required_argument, NULL, 'P' }, { "group", required_argument, NULL, 'G' },
+		{ "base-url", required_argument, NULL, 'B' }, { "tlp-tags", no_argument, NULL, 'L' }, { "config", required_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
 	struct ioc_filter f;
 	struct stix_export_opts o = { .identity = true, .markings = true };
-	const char *format = NULL, *out = NULL, *db = NULL;
+	struct sigma_export_opts so = { .profile = SIGMA_PROFILE_SYSMON };
+	const char *format = NULL, *out = NULL, *db = NULL, *base = NULL, *conf = NULL;
 	struct err e = { 0 };
 	int c;
 	memset(&f, 0, sizeof(f));
@@ -136,17 +182,39 @@ int cmd_export(int argc, char **argv)
 		case 'U': o.custom = true; break;
 		case 'N': o.identity = false; break;
 		case 'M': o.markings = false; break;
+		case 'P':
+			if (sigma_profile_from_name(optarg) < 0) {
+				cli_fail("export", "--profile must be sysmon or network");
+				return 2;
+			}
+			so.profile = (enum sigma_profile)sigma_profile_from_name(optarg);
+			break;
+		case 'G':
+			if (strcmp(optarg, "type") != 0) {
+				cli_fail("export", "--group must be type");
+				return 2;
+			}
+			so.group_by_type = true;
+			break;
+		case 'B': base = optarg; break;
+		case 'L': so.tlp_tags = true; break;
+		case 'K': conf = optarg; break;
 		case 'o': out = optarg; break;
 		case 'd': db = optarg; break;
 		case 'h': fputs(usage, stdout); return 0;
 		default: fputs(usage, stderr); return 2;
 		}
 	}
-	if (format == NULL || strcmp(format, "stix") != 0) {
-		cli_fail("export", format ? "--format %s is not available in this version (stix)"
-					  : "--format is required (stix)%s", format ? format : "");
+	if (format == NULL || (strcmp(format, "stix") != 0 && strcmp(format, "sigma") != 0)) {
+		cli_fail("export", format ? "--format %s is not available in this version (stix, sigma)"
+					  : "--format is required (stix, sigma)%s", format ? format : "");
 		return 2;
 	}
+	bool sigma = !strcmp(format, "sigma");
+	char base_buf[CONFIG_STR_MAX + 8];
+	if (sigma && !base_url_of(base, conf, base_buf, sizeof(base_buf)))
+		return 2;
+	so.base_url = base_buf;
 	if (optind < argc) {
 		cli_fail("export", "unexpected argument '%s'", argv[optind]);
 		return 2;
@@ -164,7 +232,15 @@ int cmd_export(int argc, char **argv)
 	}
 	struct export_sink sink = { file_sink, fp };
 	int64_t n = 0, skipped = 0;
-	int rc = export_stix(s, &f, &o, &sink, &n, &skipped, &e);
+	int rc;
+	if (sigma) {
+		struct sigma_export_stats st;
+		rc = export_sigma(s, &f, &so, &sink, &st, &e);
+		n = st.rules;
+		skipped = st.skipped;
+	} else {
+		rc = export_stix(s, &f, &o, &sink, &n, &skipped, &e);
+	}
 	if (fflush(fp) != 0 && rc == 0)
 		rc = err_set(&e, ERR_IO, "writing the output failed");
 	if (out && fclose(fp) != 0 && rc == 0)
@@ -175,8 +251,11 @@ int cmd_export(int argc, char **argv)
 		return 1;
 	}
 	if (out)
-		fprintf(stderr, "cairn export: %lld records written to %s\n", (long long)n, out);
-	if (skipped)
+		fprintf(stderr, "cairn export: %lld %s written to %s\n", (long long)n, sigma ? "rules" : "records", out);
+	if (sigma && skipped)
+		fprintf(stderr, "cairn export: %lld indicators left out (ATT&CK tactics, SHA-512, IPv6 ranges, values"
+				" a rule cannot carry)\n", (long long)skipped);
+	else if (skipped)
 		fprintf(stderr, "cairn export: %lld ATT&CK tactics left out (--include-custom adds them)\n",
 			(long long)skipped);
 	return 0;

@@ -42,4 +42,51 @@ struct stix_export_opts {
 int export_stix(struct store *s, const struct ioc_filter *f, const struct stix_export_opts *o,
 		const struct export_sink *sink, int64_t *count, int64_t *skipped, struct err *e) CAIRN_MUST_USE;
 
+/* ---- Sigma rules (export_sigma.c; docs/sigma.md) ---- */
+
+/*
+ * Rule ids are UUIDv5 of this namespace and "<type>:<canonical value>" (prefixed with
+ * "<profile>:" when a profile maps the type to another log source than the default), so a
+ * rule has the same id in every export and on every server. The namespace is
+ * uuid5(NAMESPACE_URL, "urn:cairn:sigma"). Never change it: ids are public.
+ */
+#define SIGMA_ID_NAMESPACE "53b10137-7311-5fa0-a504-1496a347997b"
+
+/* Families of log sources. */
+enum sigma_profile {
+	SIGMA_PROFILE_SYSMON = 0,	/* Windows/Sysmon: network_connection, dns_query, … (default) */
+	SIGMA_PROFILE_NETWORK,		/* network devices: firewall, dns, proxy */
+	SIGMA_PROFILE_COUNT
+};
+
+/* "sysmon" or "network" to a profile, -1 when unknown; and back. */
+int sigma_profile_from_name(const char *s);
+const char *sigma_profile_name(enum sigma_profile p);
+
+struct sigma_export_opts {
+	enum sigma_profile profile;
+	bool group_by_type;	/* one rule per indicator type, its values as a list */
+	bool tlp_tags;		/* a tlp.<level> tag for every TLP level; by default only tlp.clear
+				 * is a tag (the one SigmaHQ's validators accept), other levels are
+				 * named in the description */
+	const char *base_url;	/* this server's public URL, for each rule's reference to its
+				 * indicator ("http://host:port", no trailing slash) */
+};
+
+struct sigma_export_stats {
+	int64_t rules;		/* documents written */
+	int64_t records;	/* indicators those rules detect */
+	int64_t skipped;	/* indicators left out: ATT&CK tactics, SHA-512 (no log source
+				 * records it), IPv6 ranges, values a rule cannot carry */
+};
+
+/*
+ * Sigma rules for the records f selects (f->limit at most; 0 = all), newest first, as
+ * multi-document YAML: one rule per indicator, or with o->group_by_type one per type. An
+ * empty selection writes nothing. Deterministic: the same store and options give the same
+ * bytes. Returns 0, ERR_IO when the sink refused, or a store error.
+ */
+int export_sigma(struct store *s, const struct ioc_filter *f, const struct sigma_export_opts *o,
+		 const struct export_sink *sink, struct sigma_export_stats *st, struct err *e) CAIRN_MUST_USE;
+
 #endif
