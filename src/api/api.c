@@ -22,7 +22,7 @@ const char *route_name(enum route r)
 		"/api/v1/keys", "/api/v1/keys/{id}", "/api/v1/keys/{id}/usage", "/api/v1/usage", "/healthz",
 		"/metrics", "/api/v1/iocs/stix", "/api/v1/iocs/sigma", "/api/v1/iocs/misp",
 		"/api/v1/iocs/cef", "/api/v1/iocs/openioc", "/api/v1/iocs/ecs", "/api/taxii2",
-		"POST /api/taxii2 objects",
+		"POST /api/taxii2 objects", "/api/v1/feeds",
 	};
 	return r < R_COUNT ? names[r] : "other";
 }
@@ -50,8 +50,10 @@ static void *thread_init(void *ctx, int no, struct err *e)
 		free(w);
 		return NULL;
 	}
-	if (no == 0)
+	if (no == 0) {
 		stats_thread_start(a);
+		feeds_thread_start(a);
+	}
 	return w;
 }
 
@@ -70,6 +72,7 @@ static void thread_fini(void *tctx)
 	if (w == NULL)
 		return;
 	if (w->no == 0) {
+		feeds_thread_stop(w->api);
 		stats_thread_stop(w->api);
 		usage_flush(w->api, w->store);
 	}
@@ -206,6 +209,8 @@ static void dispatch(struct call *c)
 		c->route = method_is(c, "POST") ? R_LOOKUP_BULK : R_LOOKUP;
 	else if (path_is(p, "/api/v1/usage"))
 		c->route = R_USAGE;
+	else if (path_is(p, "/api/v1/feeds"))
+		c->route = R_FEEDS;
 	else if (path_is(p, "/api/v1/keys"))
 		c->route = R_KEYS;
 	else if (path_param(p, "/api/v1/keys/", "/usage", id, sizeof(id)))
@@ -242,6 +247,8 @@ static void dispatch(struct call *c)
 		{ h_lookup_bulk(c); return; }
 	case R_USAGE:
 		{ get ? h_usage(c) : method_not_allowed(c, "GET"); return; }
+	case R_FEEDS:
+		{ get ? h_feeds(c) : method_not_allowed(c, "GET"); return; }
 	case R_KEYS:
 		if (get || method_is(c, "POST"))
 			{ h_keys(c); return; }

@@ -19,7 +19,7 @@
 enum route {
 	R_NONE, R_LIST, R_SEARCH, R_LOOKUP, R_LOOKUP_BULK, R_GET, R_SUBMIT, R_REVOKE, R_STATS,
 	R_KEYS, R_KEY, R_KEY_USAGE, R_USAGE, R_HEALTH, R_METRICS, R_STIX, R_SIGMA, R_MISP, R_CEF,
-	R_OPENIOC, R_ECS, R_TAXII, R_TAXII_ADD, R_COUNT
+	R_OPENIOC, R_ECS, R_TAXII, R_TAXII_ADD, R_FEEDS, R_COUNT
 };
 _Static_assert(R_COUNT <= USAGE_ROUTES, "usage rows hold every route");
 const char *route_name(enum route r);
@@ -92,6 +92,10 @@ struct api {
 	struct rate_state *rates[256];
 	struct usage_acc *usage[256];
 	int64_t last_flush_us;
+
+	pthread_t feeds_thread;		/* pulls the feeds that are due (api_feeds.c) */
+	bool feeds_running, feeds_stop, feeds_busy;
+	pthread_cond_t feeds_cond;
 
 	pthread_t stats_thread;
 	bool stats_running, stats_stop;
@@ -197,6 +201,11 @@ struct cache_entry *cache_find(struct api_worker *w, const char *key, int64_t ve
 struct cache_entry *cache_slot(struct api_worker *w);
 void serve_cached(struct call *c, struct cache_entry *e);
 int64_t cache_version(struct api_worker *w);
+
+/* api_feeds.c: the feed scheduler thread, GET /api/v1/feeds */
+void feeds_thread_start(struct api *a);
+void feeds_thread_stop(struct api *a);
+void h_feeds(struct call *c);
 
 /* api_taxii.c: everything under /api/taxii2/ */
 void h_taxii(struct call *c);

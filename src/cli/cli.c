@@ -40,13 +40,14 @@ static const char usage[] =
 	"A self-hosted threat-intelligence indicator platform.\n"
 	"\n"
 	"commands:\n"
-	"  serve    serve the REST API\n"
+	"  serve    serve the REST API and the TAXII 2.1 server, and pull the feeds\n"
 	"  import   import indicator lists, CSV or JSON into the database\n"
 	"  keys     create, list and revoke API keys\n"
 	"  lookup   look one value up in the database\n"
 	"  pattern  check or explain a STIX 2.1 pattern\n"
 	"  stats    print the database's statistics as JSON\n"
-	"  export   write indicators as a STIX 2.1 bundle\n"
+	"  export   write indicators in an export format (stix, sigma, ...)\n"
+	"  feeds    add, list, remove and run the feeds cairn pulls\n"
 	"\n"
 	"Every command takes --db PATH (default $CAIRN_DB, else ./cairn.db) and --help.\n";
 
@@ -79,6 +80,8 @@ int cli_main(int argc, char **argv)
 		return cmd_stats(argc - 1, argv + 1);
 	if (!strcmp(cmd, "export"))
 		return cmd_export(argc - 1, argv + 1);
+	if (!strcmp(cmd, "feeds"))
+		return cmd_feeds(argc - 1, argv + 1);
 	fprintf(stderr, "cairn: unknown command '%.64s' (see cairn --help)\n", cmd);
 	return 2;
 }

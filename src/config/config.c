@@ -136,6 +136,7 @@ void config_defaults(struct config *c)
 	c->lifetime_days[IOC_MITRE] = 0;
 	c->default_score = 50;
 	taxii_defaults(&c->taxii);
+	c->feed_check_s = 30;
 }
 
 #define CONFIG_FILE_MAX (1024 * 1024)
@@ -486,6 +487,8 @@ static int load_root(struct loader *l, struct config *c, yaml_node_t *root)
 				if (rc)
 					return rc;
 			}
+		} else if (!strcmp(ks, "feed_check_interval")) {
+			rc = get_int(l, v, key, 0, 86400, &c->feed_check_s);
 		} else if (!strcmp(ks, "taxii")) {
 			rc = load_taxii(l, v, &c->taxii);
 		} else if (!strcmp(ks, "lifetimes")) {

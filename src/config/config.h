@@ -90,6 +90,7 @@ struct config {
 	int64_t lifetime_days[IOC_TYPE_COUNT];	/* 0 = never expires */
 	int default_score;		/* score of an indicator a feed gives none for */
 	struct taxii_conf taxii;
+	int64_t feed_check_s;		/* `cairn serve` looks for feeds due this often; 0 = never */
 };
 
 void config_defaults(struct config *c);

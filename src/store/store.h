@@ -203,6 +203,29 @@ int store_status_put(struct store *s, const char *id, const char *json, size_t l
 int store_status_get(struct store *s, const char *id, int64_t now, int64_t ttl, struct buf *out,
 		     struct err *e);
 
+/* ---- feed definitions and their pull state (store_feeds.c) ---- */
+
+struct feed_row {
+	const char *name;
+	const char *def;		/* the definition as JSON (feeds/feeds.h reads it) */
+	char etag[256], last_modified[128];	/* of the last answer, for conditional pulls */
+	char cursor[64];		/* TAXII: the X-TAXII-Date-Added-Last delivered */
+	int64_t last_run, last_ok, next_run, failures, created_at;	/* µs; failures in a row */
+	char last_status[64];		/* "ok", "not modified", "failed" */
+	char last_error[512];
+};
+
+/* ERR_CONFLICT when a feed of that name exists. */
+int store_feed_def_add(struct store *s, const char *name, const char *def_json, int64_t now,
+		       struct err *e) CAIRN_MUST_USE;
+/* ERR_NOT_FOUND when absent. The feed's indicators stay. */
+int store_feed_def_remove(struct store *s, const char *name, struct err *e) CAIRN_MUST_USE;
+typedef int (*feed_row_cb)(void *ctx, const struct feed_row *r);
+/* Every feed by name (name NULL), or the one named (ERR_NOT_FOUND when absent). */
+int store_feed_def_list(struct store *s, const char *name, feed_row_cb cb, void *ctx, struct err *e);
+/* Saves r's state columns (by r->name). */
+int store_feed_def_state(struct store *s, const struct feed_row *r, struct err *e) CAIRN_MUST_USE;
+
 /* ---- API keys ---- */
 
 struct api_key {

@@ -127,6 +127,16 @@ static const char *const migrations[] = {
 	" WITHOUT ROWID;"
 	"CREATE TABLE secrets(k TEXT PRIMARY KEY, v BLOB NOT NULL) WITHOUT ROWID;"
 	"INSERT INTO secrets VALUES ('taxii_next', randomblob(32));",
+	/*
+	 * 4: feed definitions (`cairn feeds add`) and their pull state. The definition is the
+	 * JSON the CLI wrote; the state columns change on every pull.
+	 */
+	"CREATE TABLE feed_defs(name TEXT PRIMARY KEY, def TEXT NOT NULL,"
+	" etag TEXT NOT NULL DEFAULT '', last_modified TEXT NOT NULL DEFAULT '',"
+	" cursor TEXT NOT NULL DEFAULT '', last_run INTEGER NOT NULL DEFAULT 0,"
+	" last_ok INTEGER NOT NULL DEFAULT 0, next_run INTEGER NOT NULL DEFAULT 0,"
+	" failures INTEGER NOT NULL DEFAULT 0, last_status TEXT NOT NULL DEFAULT '',"
+	" last_error TEXT NOT NULL DEFAULT '', created_at INTEGER NOT NULL) WITHOUT ROWID;",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -1,0 +1,427 @@
+/*
+ * Feed definitions and pulls (see feeds.h).
+ */
+#include "feeds/feeds.h"
+
+#include <ctype.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "base/log.h"
+#include "base/timeutil.h"
+#include "base/xmalloc.h"
+#include "imp/importer.h"
+#include "imp/input.h"
+#include "ioc/record.h"
+#include "net/http_client.h"
+#include "net/taxii_client.h"
+
+static const char *const formats[] = { "txt", "csv", "json", "stix", "taxii" };
+
+void feed_def_init(struct feed_def *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->interval_s = 3600;
+	f->confidence = -1;
+	f->reliability = 'C';
+	f->max_bytes = 512LL << 20;
+}
+
+int64_t feed_interval_parse(const char *s)
+{
+	char *end;
+	if (s == NULL || !isdigit((unsigned char)*s))
+		return -1;
+	long long v = strtoll(s, &end, 10);
+	int64_t mul = !strcmp(end, "") || !strcmp(end, "s") ? 1
+		    : !strcmp(end, "m") ? 60 : !strcmp(end, "h") ? 3600 : !strcmp(end, "d") ? 86400 : -1;
+	if (mul < 0 || v <= 0 || v > 366LL * 86400 / mul)
+		return -1;
+	return v * mul;
+}
+
+int feed_def_check(struct feed_def *f, struct err *e)
+{
+	size_t n = strlen(f->name);
+	if (n == 0 || strspn(f->name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") != n)
+		return err_set(e, ERR_INVALID, "feed name '%s': use letters, digits, '-', '_' and '.'", f->name);
+	if (strncmp(f->url, "http://", 7) && strncmp(f->url, "https://", 8))
+		return err_set(e, ERR_INVALID, "feed %s: --url must be an http:// or https:// URL", f->name);
+	bool known = false;
+	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
+		known = known || !strcmp(f->format, formats[i]);
+	if (!known)
+		return err_set(e, ERR_INVALID, "feed %s: --format must be txt, csv, json, stix or taxii", f->name);
+	if (f->reliability < 'A' || f->reliability > 'F')
+		return err_set(e, ERR_INVALID, "feed %s: --reliability must be a grade from A to F", f->name);
+	if (f->confidence < -1 || f->confidence > 100)
+		return err_set(e, ERR_INVALID, "feed %s: --confidence must be 0-100", f->name);
+	if (f->interval_s < 60)
+		return err_set(e, ERR_INVALID, "feed %s: --interval must be at least a minute", f->name);
+	if (f->tlp[0]) {
+		const char *t = ioc_tlp_canon(f->tlp);
+		if (t == NULL)
+			return err_set(e, ERR_INVALID, "feed %s: --tlp must be clear, green, amber, amber+strict or red", f->name);
+		snprintf(f->tlp, sizeof(f->tlp), "%s", t);
+	}
+	if (f->type[0] && ioc_type_from_name(f->type, strlen(f->type)) == IOC_NONE)
+		return err_set(e, ERR_INVALID, "feed %s: unknown --type '%s'", f->name, f->type);
+	if (strcmp(f->auth, "") && strcmp(f->auth, "basic") && strcmp(f->auth, "bearer") && strcmp(f->auth, "header"))
+		return err_set(e, ERR_INVALID, "feed %s: --auth must be basic, bearer or header", f->name);
+	if (f->auth[0] && f->secret_env[0] == '\0')
+		return err_set(e, ERR_INVALID, "feed %s: --auth needs --secret-env (the variable holding the secret)", f->name);
+	if (f->max_bytes < 1024)
+		return err_set(e, ERR_INVALID, "feed %s: the size cap is below 1 KiB", f->name);
+	return 0;
+}
+
+void feed_def_json(const struct feed_def *f, struct buf *out)
+{
+	json_t *o = json_object();
+	json_t *tags = json_array();
+	for (int i = 0; i < f->ntags; i++)
+		json_array_append_new(tags, json_string(f->tags[i]));
+	char grade[2] = { f->reliability, 0 };
+	json_object_set_new(o, "url", json_string(f->url));
+	json_object_set_new(o, "format", json_string(f->format));
+	json_object_set_new(o, "interval", json_integer(f->interval_s));
+	json_object_set_new(o, "type", json_string(f->type));
+	json_object_set_new(o, "confidence", json_integer(f->confidence));
+	json_object_set_new(o, "reliability", json_string(grade));
+	json_object_set_new(o, "tags", tags);
+	json_object_set_new(o, "tlp", json_string(f->tlp));
+	json_object_set_new(o, "category", json_string(f->category));
+	json_object_set_new(o, "snapshot", json_boolean(f->snapshot));
+	json_object_set_new(o, "collection", json_string(f->collection));
+	json_object_set_new(o, "auth", json_string(f->auth));
+	json_object_set_new(o, "user", json_string(f->user));
+	json_object_set_new(o, "secret_env", json_string(f->secret_env));
+	json_object_set_new(o, "max_bytes", json_integer(f->max_bytes));
+	char *s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	buf_puts(out, s);
+	free(s);
+	json_decref(o);
+}
+
+static void copy_str(json_t *o, const char *k, char *out, size_t cap)
+{
+	const char *v = json_string_value(json_object_get(o, k));
+	if (v)
+		snprintf(out, cap, "%s", v);
+}
+
+int feed_def_parse(const char *json, struct feed_def *f, struct err *e)
+{
+	json_error_t je;
+	json_t *o = json_loads(json, 0, &je);
+	if (!json_is_object(o)) {
+		json_decref(o);
+		return err_set(e, ERR_INVALID, "a stored feed definition is not JSON: %s", je.text);
+	}
+	char name[FEED_NAME_MAX];
+	snprintf(name, sizeof(name), "%s", f->name);
+	feed_def_init(f);
+	snprintf(f->name, sizeof(f->name), "%s", name);
+	copy_str(o, "url", f->url, sizeof(f->url));
+	copy_str(o, "format", f->format, sizeof(f->format));
+	copy_str(o, "type", f->type, sizeof(f->type));
+	copy_str(o, "tlp", f->tlp, sizeof(f->tlp));
+	copy_str(o, "category", f->category, sizeof(f->category));
+	copy_str(o, "collection", f->collection, sizeof(f->collection));
+	copy_str(o, "auth", f->auth, sizeof(f->auth));
+	copy_str(o, "user", f->user, sizeof(f->user));
+	copy_str(o, "secret_env", f->secret_env, sizeof(f->secret_env));
+	if (json_is_integer(json_object_get(o, "interval")))
+		f->interval_s = json_integer_value(json_object_get(o, "interval"));
+	if (json_is_integer(json_object_get(o, "confidence")))
+		f->confidence = (int)json_integer_value(json_object_get(o, "confidence"));
+	if (json_is_integer(json_object_get(o, "max_bytes")))
+		f->max_bytes = json_integer_value(json_object_get(o, "max_bytes"));
+	const char *g = json_string_value(json_object_get(o, "reliability"));
+	if (g && *g)
+		f->reliability = *g;
+	f->snapshot = json_is_true(json_object_get(o, "snapshot"));
+	size_t i;
+	json_t *t;
+	json_array_foreach(json_object_get(o, "tags"), i, t)
+		if (json_is_string(t) && f->ntags < FEED_TAGS_MAX)
+			snprintf(f->tags[f->ntags++], sizeof(f->tags[0]), "%s", json_string_value(t));
+	json_decref(o);
+	return feed_def_check(f, e);
+}
+
+/* ---- pulls ---- */
+
+static void import_opts_of(const struct feed_def *f, struct import_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->defaults.type = f->type[0] ? ioc_type_from_name(f->type, strlen(f->type)) : IOC_NONE;
+	o->defaults.score = f->confidence;
+	o->defaults.feed = f->name;
+	o->defaults.category = f->category[0] ? f->category : NULL;
+	o->defaults.tlp = f->tlp[0] ? f->tlp : NULL;
+	o->defaults.origin = "feed";
+	for (int i = 0; i < f->ntags && i < 16; i++)
+		o->defaults.tags[o->defaults.ntags++] = f->tags[i];
+	o->feed_given = true;
+}
+
+static void add_result(struct feed_result *r, const struct import_result *ir)
+{
+	r->read += ir->read;
+	r->added += ir->added;
+	r->updated += ir->updated;
+	r->rejected += ir->rejected;
+	r->objects += ir->objects;
+}
+
+static enum import_format format_of(const char *f)
+{
+	return !strcmp(f, "csv") ? IMPORT_CSV : !strcmp(f, "json") ? IMPORT_JSON
+	       : !strcmp(f, "stix") || !strcmp(f, "taxii") ? IMPORT_STIX : IMPORT_TXT;
+}
+
+/* A gzip file (not a gzip transfer encoding, which libcurl undoes) is inflated here. */
+static int gunzip(struct buf *in, int64_t cap, struct err *e)
+{
+	if (in->len < 2 || (unsigned char)in->data[0] != 0x1f || (unsigned char)in->data[1] != 0x8b)
+		return 0;
+	z_stream z;
+	memset(&z, 0, sizeof(z));
+	if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK)
+		return err_set(e, ERR_INTERNAL, "cannot start zlib");
+	struct buf out = BUF_INIT;
+	z.next_in = (unsigned char *)in->data;
+	z.avail_in = (unsigned)in->len;
+	int zr = Z_OK;
+	while (zr == Z_OK) {
+		buf_reserve(&out, 1 << 16);
+		z.next_out = (unsigned char *)out.data + out.len;
+		z.avail_out = 1 << 16;
+		zr = inflate(&z, Z_NO_FLUSH);
+		out.len = (size_t)((char *)z.next_out - out.data);
+		if ((int64_t)out.len > cap) {
+			inflateEnd(&z);
+			buf_cleanup(&out);
+			return err_set(e, ERR_TOO_LARGE, "the feed inflates past %lld bytes", (long long)cap);
+		}
+	}
+	inflateEnd(&z);
+	if (zr != Z_STREAM_END) {
+		buf_cleanup(&out);
+		return err_set(e, ERR_INVALID, "the feed is a corrupt or truncated gzip file");
+	}
+	buf_cleanup(in);
+	*in = out;
+	return 0;
+}
+
+static void http_conf_of(const struct feed_def *f, struct hc_conf *hc)
+{
+	memset(hc, 0, sizeof(*hc));
+	hc->max_body = (size_t)f->max_bytes;
+	const char *secret = f->secret_env[0] ? getenv(f->secret_env) : NULL;
+	if (!strcmp(f->auth, "basic")) {
+		hc->auth = HC_AUTH_BASIC;
+		hc->user = f->user;
+		hc->password = secret ? secret : "";
+	} else if (!strcmp(f->auth, "bearer")) {
+		hc->auth = HC_AUTH_BEARER;
+		hc->token = secret ? secret : "";
+	} else if (!strcmp(f->auth, "header")) {
+		hc->auth = HC_AUTH_HEADER;
+		hc->token = secret ? secret : "";
+	}
+}
+
+static int pull_url(struct store *s, const struct feed_def *f, struct feed_row *row, struct feed_result *r,
+		    struct err *e)
+{
+	struct hc_conf conf;
+	http_conf_of(f, &conf);
+	struct http_client *hc = http_client_new(&conf);
+	if (hc == NULL)
+		return err_set(e, ERR_INTERNAL, "cannot start the HTTP client");
+	struct hc_request rq = { .url = f->url, .if_none_match = row->etag, .if_modified_since = row->last_modified };
+	struct hc_response rs = { 0 };
+	int rc = http_client_do(hc, &rq, &rs, e);
+	http_client_free(hc);
+	r->http_status = rs.status;
+	if (rc == 0 && rs.status == 304) {
+		r->not_modified = true;
+	} else if (rc == 0 && (rs.status < 200 || rs.status > 299)) {
+		rc = err_set(e, ERR_IO, "%s answered %ld", f->name, rs.status);
+	} else if (rc == 0) {
+		rc = gunzip(&rs.body, f->max_bytes, e);
+		if (rc == 0) {
+			struct import_opts o;
+			struct import_result *ir = xcalloc(1, sizeof(*ir));
+			import_opts_of(f, &o);
+			struct input *in = input_from_memory(rs.body.data ? rs.body.data : "", rs.body.len);
+			rc = import_input(s, in, format_of(f->format), false, &o, ir, e);
+			add_result(r, ir);
+			free(ir);
+		}
+		if (rc == 0) {
+			const char *et = hc_header(&rs, "etag"), *lm = hc_header(&rs, "last-modified");
+			snprintf(row->etag, sizeof(row->etag), "%s", et ? et : "");
+			snprintf(row->last_modified, sizeof(row->last_modified), "%s", lm ? lm : "");
+		}
+	}
+	hc_response_cleanup(&rs);
+	return rc;
+}
+
+struct taxii_ctx {
+	struct store *s;
+	const struct feed_def *f;
+	struct feed_row *row;
+	struct feed_result *r;
+	struct err *e;
+};
+
+/* One TAXII page: imported as a STIX envelope, then the cursor is saved. */
+static int taxii_page(void *ctx, json_t *objects, const char *last)
+{
+	struct taxii_ctx *tc = ctx;
+	tc->r->pages++;
+	if (json_array_size(objects) == 0)
+		return 0;
+	json_t *env = json_pack("{sO}", "objects", objects);
+	char *text = json_dumps(env, JSON_COMPACT);
+	json_decref(env);
+	struct import_opts o;
+	struct import_result *ir = xcalloc(1, sizeof(*ir));
+	import_opts_of(tc->f, &o);
+	struct input *in = input_from_memory(text, strlen(text));
+	int rc = import_input(tc->s, in, IMPORT_STIX, false, &o, ir, tc->e);
+	add_result(tc->r, ir);
+	free(ir);
+	free(text);
+	if (rc == 0 && last && *last) {
+		snprintf(tc->row->cursor, sizeof(tc->row->cursor), "%s", last);
+		rc = store_feed_def_state(tc->s, tc->row, tc->e);
+	}
+	return rc;
+}
+
+static int pull_taxii(struct store *s, const struct feed_def *f, struct feed_row *row, struct feed_result *r,
+		      struct err *e)
+{
+	struct hc_conf conf;
+	http_conf_of(f, &conf);
+	struct http_client *hc = http_client_new(&conf);
+	if (hc == NULL)
+		return err_set(e, ERR_INTERNAL, "cannot start the HTTP client");
+	struct buf url = BUF_INIT;
+	int rc = taxii_collection_url(hc, f->url, f->collection, &url, e);
+	if (rc == 0) {
+		struct taxii_poll p = { .collection_url = url.data, .added_after = row->cursor[0] ? row->cursor : NULL,
+					.limit = 1000 };
+		struct taxii_poll_result pr;
+		struct taxii_ctx tc = { s, f, row, r, e };
+		rc = taxii_poll(hc, &p, taxii_page, &tc, &pr, e);
+		r->not_modified = rc == 0 && pr.objects == 0;
+	}
+	buf_cleanup(&url);
+	http_client_free(hc);
+	return rc;
+}
+
+struct found {
+	struct feed_row row;
+	char name[FEED_NAME_MAX];
+	char *def;
+};
+
+static int keep_row(void *ctx, const struct feed_row *r)
+{
+	struct found *f = ctx;
+	f->row = *r;
+	snprintf(f->name, sizeof(f->name), "%s", r->name);
+	f->def = xstrdup(r->def);
+	f->row.name = f->name;
+	f->row.def = f->def;
+	return 0;
+}
+
+int feed_run(struct store *s, const struct config *cfg, const char *name, int64_t now, struct feed_result *r,
+	     struct err *e)
+{
+	(void)cfg;
+	memset(r, 0, sizeof(*r));
+	struct found fd = { 0 };
+	int rc = store_feed_def_list(s, name, keep_row, &fd, e);
+	if (rc)
+		return rc;
+	struct feed_def f;
+	snprintf(f.name, sizeof(f.name), "%s", fd.name);
+	struct err pe = { 0 };
+	int prc = feed_def_parse(fd.def, &f, &pe);
+	if (prc == 0)
+		prc = !strcmp(f.format, "taxii") ? pull_taxii(s, &f, &fd.row, r, &pe) : pull_url(s, &f, &fd.row, r, &pe);
+	fd.row.last_run = now;
+	if (prc == 0) {
+		snprintf(r->status, sizeof(r->status), "%s", r->not_modified ? "not modified" : "ok");
+		fd.row.last_ok = now;
+		fd.row.failures = 0;
+		fd.row.last_error[0] = '\0';
+		fd.row.next_run = now + f.interval_s * USEC_PER_SEC;
+	} else {
+		snprintf(r->status, sizeof(r->status), "failed");
+		snprintf(r->error, sizeof(r->error), "%s", pe.msg);
+		snprintf(fd.row.last_error, sizeof(fd.row.last_error), "%s", pe.msg);
+		fd.row.failures++;
+		/* Try again soon, then less often: 1, 2, 4 … minutes, at most the interval. */
+		int64_t wait = 60LL << (fd.row.failures < 10 ? fd.row.failures - 1 : 9);
+		if (wait > f.interval_s)
+			wait = f.interval_s;
+		fd.row.next_run = now + wait * USEC_PER_SEC;
+		log_warn("feed %s: %s", fd.name, pe.msg);
+	}
+	snprintf(fd.row.last_status, sizeof(fd.row.last_status), "%s", r->status);
+	rc = store_feed_def_state(s, &fd.row, e);
+	if (rc == 0 && prc == 0 && !r->not_modified)
+		rc = store_feed_note(s, fd.name, f.category, r->read, r->added, r->updated, r->rejected, e);
+	free(fd.def);
+	return rc;
+}
+
+struct due {
+	char (*names)[FEED_NAME_MAX];
+	size_t n, cap;
+	int64_t now;
+};
+
+static int collect_due(void *ctx, const struct feed_row *r)
+{
+	struct due *d = ctx;
+	if (r->next_run > d->now)
+		return 0;
+	if (d->n == d->cap) {
+		d->cap = d->cap ? d->cap * 2 : 16;
+		d->names = xrealloc(d->names, d->cap * sizeof(*d->names));
+	}
+	snprintf(d->names[d->n++], FEED_NAME_MAX, "%s", r->name);
+	return 0;
+}
+
+int feeds_run_due(struct store *s, const struct config *cfg, int64_t now, int *ran, struct err *e)
+{
+	struct due d = { NULL, 0, 0, now };
+	*ran = 0;
+	int rc = store_feed_def_list(s, NULL, collect_due, &d, e);
+	for (size_t i = 0; rc == 0 && i < d.n; i++) {
+		struct feed_result r;
+		rc = feed_run(s, cfg, d.names[i], now, &r, e);
+		if (rc == ERR_NOT_FOUND)
+			rc = 0;	/* removed meanwhile */
+		else if (rc == 0)
+			(*ran)++;
+	}
+	free(d.names);
+	return rc;
+}
