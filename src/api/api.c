@@ -182,8 +182,7 @@ static void dispatch(struct call *c)
 			{ method_not_allowed(c, "GET"); return; }
 		{ h_metrics(c); return; }
 	}
-	if (strncmp(p, "/api/taxii2", 11) == 0 && (p[11] == '\0' || p[11] == '/')) {
-		c->taxii = true;
+	if (c->taxii) {
 		c->route = method_is(c, "POST") ? R_TAXII_ADD : R_TAXII;
 		if (admit(c, true))
 			h_taxii(c);
@@ -282,6 +281,8 @@ static void handle(void *tctx, struct http_req *req, struct http_resp *resp)
 		 (unsigned long long)(++w->req_counter * 2 + (unsigned)w->no) & 0xffffffffffffULL);
 	char *path = xstrndup(req->path, req->path_len);
 	c.path = path;
+	/* TAXII requests get TAXII errors from the first check on. */
+	c.taxii = strncmp(path, "/api/taxii2", 11) == 0 && (path[11] == '\0' || path[11] == '/');
 
 	if (req->header_bytes > a->cfg.max_header_bytes) {
 		api_error(&c, 431, "request_headers_too_large", NULL,

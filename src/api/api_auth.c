@@ -141,9 +141,14 @@ bool api_authenticate(struct call *c)
 	if (!present) {
 		__atomic_add_fetch(&a->m_auth_failures, 1, __ATOMIC_RELAXED);
 		http_resp_header(c->resp, "www-authenticate", c->taxii ? "Basic realm=\"cairn\"" : "Bearer realm=\"cairn\"");
-		api_error(c, 401, "missing_api_key", NULL,
-			  "API key is required. Include it in the Authorization header as \"Bearer "
-			  "sk_live_...\" or in the X-API-Key header.");
+		if (c->taxii)
+			api_error(c, 401, "missing_api_key", NULL,
+				  "An API key is required: HTTP Basic with user \"apikey\" and the key as "
+				  "password, or the header Authorization: Bearer sk_live_...");
+		else
+			api_error(c, 401, "missing_api_key", NULL,
+				  "API key is required. Include it in the Authorization header as \"Bearer "
+				  "sk_live_...\" or in the X-API-Key header.");
 		return false;
 	}
 	struct err e = { 0 };
