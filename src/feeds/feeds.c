@@ -284,9 +284,11 @@ struct taxii_ctx {
 };
 
 /* One TAXII page: imported as a STIX envelope, then the cursor is saved. */
-static int taxii_page(void *ctx, json_t *objects, const char *last)
+static int taxii_page(void *ctx, const struct taxii_page *page)
 {
 	struct taxii_ctx *tc = ctx;
+	json_t *objects = page->objects;
+	const char *last = page->date_added_last;
 	tc->r->pages++;
 	if (json_array_size(objects) == 0)
 		return 0;

@@ -198,7 +198,8 @@ int taxii_poll(struct http_client *hc, const struct taxii_poll *p, taxii_page_cb
 		char page_last[64] = "";
 		if (last)
 			snprintf(page_last, sizeof(page_last), "%s", last);
-		rc = cb(ctx, keep, page_last);
+		struct taxii_page tp = { keep, page_last, rs.body.data ? rs.body.data : "", rs.body.len };
+		rc = cb(ctx, &tp);
 		size_t n = json_array_size(keep);
 		json_decref(keep);
 		if (rc) {

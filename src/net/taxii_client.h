@@ -37,12 +37,19 @@ struct taxii_poll_result {
 	bool capped;			/* stopped at max_pages with more to read */
 };
 
+/* One page, as the callback sees it. */
+struct taxii_page {
+	json_t *objects;		/* the page's objects, duplicates removed (may be empty) */
+	const char *date_added_last;	/* its X-TAXII-Date-Added-Last, or "" */
+	const char *body;		/* the envelope as received, for the objects' exact text */
+	size_t body_len;
+};
+
 /*
- * Called once per page with its objects (a JSON array, duplicates removed; may be
- * empty) and the page's X-TAXII-Date-Added-Last (or ""). A non-zero return stops the
- * poll and is returned; the cursor then stays at the previous page.
+ * Called once per page. A non-zero return stops the poll and is returned; the cursor
+ * then stays at the previous page.
  */
-typedef int (*taxii_page_cb)(void *ctx, json_t *objects, const char *date_added_last);
+typedef int (*taxii_page_cb)(void *ctx, const struct taxii_page *page);
 
 int taxii_poll(struct http_client *hc, const struct taxii_poll *p, taxii_page_cb cb, void *ctx,
 	       struct taxii_poll_result *res, struct err *e) CAIRN_MUST_USE;
