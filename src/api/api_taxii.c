@@ -794,7 +794,8 @@ static void h_add(struct call *c, const struct coll_access *a)
 {
 	const struct taxii_conf *t = &c->w->api->cfg.taxii;
 	size_t clen = 0;
-	if (!taxii_content_type_ok(http_req_header(c->req, "content-type", &clen), clen)) {
+	const char *ctype = http_req_header(c->req, "content-type", &clen);
+	if (!taxii_content_type_ok(ctype, clen)) {
 		api_error(c, 415, "unsupported_media_type", NULL,
 			  "Objects are added as %s.", TAXII_TYPE);
 		return;
@@ -960,7 +961,8 @@ void h_taxii(struct call *c)
 	if (!api_require_scope(c, SCOPE_READ_TAXII))
 		return;
 	size_t alen = 0;
-	if (!taxii_accept_ok(http_req_header(c->req, "accept", &alen), alen)) {
+	const char *accept = http_req_header(c->req, "accept", &alen);
+	if (!taxii_accept_ok(accept, alen)) {
 		api_error(c, 406, "not_acceptable", NULL, "This server answers %s only.", TAXII_TYPE);
 		return;
 	}
