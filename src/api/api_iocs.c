@@ -12,6 +12,7 @@
 #include "base/timeutil.h"
 #include "base/xmalloc.h"
 #include "export/export.h"
+#include "export/export_lines.h"
 #include "imp/record_in.h"
 
 #define SEARCH_MAX_MATCHES 25
@@ -290,10 +291,11 @@ static bool list_params(struct call *c, struct list_params *lp, bool with_format
 		return false;
 	if (lp->format == NULL)
 		lp->format = "json";
-	if (strcmp(lp->format, "json") && strcmp(lp->format, "csv") && strcmp(lp->format, "txt")) {
+	if (strcmp(lp->format, "json") && strcmp(lp->format, "csv") && strcmp(lp->format, "txt") &&
+	    strcmp(lp->format, "rpz") && strcmp(lp->format, "hosts")) {
 		api_error(c, 400, "invalid_parameter", "{\"parameter\":\"format\"}",
-			  "Invalid value for parameter 'format': expected json, csv or txt (other exports"
-			  " have their own endpoints)");
+			  "Invalid value for parameter 'format': expected json, csv, txt, rpz or hosts (other"
+			  " exports have their own endpoints)");
 		return false;
 	}
 	if (strcmp(lp->format, "json") && !c->who.tier->all_formats) {
@@ -370,6 +372,7 @@ static void tags_joined(struct buf *b, const char *json)
 struct list_ctx {
 	struct call *c;
 	const char *format;
+	struct line_writer *lines;	/* txt, rpz, hosts: the block-list writer */
 	struct jw w;
 	struct buf *out;
 	int64_t n, limit, last_rid;
@@ -386,9 +389,8 @@ static int list_row(void *ctx, const struct ioc_record *r)
 	lc->last_rid = r->rid;
 	if (lc->format[0] == 'j') {
 		render_record(&lc->w, r);
-	} else if (lc->format[0] == 't') {
-		buf_puts(lc->out, r->value);
-		buf_putc(lc->out, '\n');
+	} else if (lc->lines) {
+		lines_record(lc->lines, r, lc->out);
 	} else {
 		struct buf *b = lc->out;
 		char t[40];
@@ -493,9 +495,15 @@ void h_list(struct call *c)
 	}
 	struct buf body = BUF_INIT, rows = BUF_INIT;
 	struct list_ctx lc = { .c = c, .format = lp.format, .limit = f->limit, .out = &rows };
+	struct line_writer lw;
 	struct ioc_filter qf = *f;
 	qf.limit = f->limit + 1;
-	if (lp.format[0] == 'j') {
+	int lf = line_format_from_name(lp.format);
+	if (lf >= 0) {
+		/* A block list's header only on the first page, so that pages concatenate. */
+		lc.lines = &lw;
+		lines_begin(&lw, (enum line_format)lf, w->clock, f, !lp.cursor_mode && f->offset == 0, &rows);
+	} else if (lp.format[0] == 'j') {
 		jw_init(&lc.w, &rows);
 		jw_arr(&lc.w);
 	} else if (lp.format[0] == 'c') {
@@ -508,6 +516,8 @@ void h_list(struct call *c)
 		db_error(c, &e);
 		goto out;
 	}
+	if (lc.lines)
+		lines_end(lc.lines, &rows);
 	bool more = lc.n > f->limit;
 	char cursor[32] = "";
 	if (more)
@@ -1422,4 +1432,54 @@ void h_stix(struct call *c)
 		http_resp_header(c->resp, "x-omitted-tactics", "%lld", (long long)skipped);
 	if (lp.requested_limit > lp.f.limit)
 		http_resp_header(c->resp, "x-limit-clamped-from", "%lld", (long long)lp.requested_limit);
+}
+
+/* A record-at-a-time export (export_lines.h) of the list filters, as the answer. */
+static void lines_answer(struct call *c, const struct list_params *lp, enum line_format lf)
+{
+	struct buf body = BUF_INIT;
+	struct export_sink sink = { buf_sink, &body };
+	struct err e = { 0 };
+	int64_t n = 0, omitted = 0;
+	if (export_lines(c->w->store, &lp->f, lf, &sink, &n, &omitted, &e) != 0) {
+		buf_cleanup(&body);
+		db_error(c, &e);
+		return;
+	}
+	buf_cleanup(&c->resp->body);
+	c->resp->body = body;
+	c->resp->status = 200;
+	c->resp->content_type = line_format_content_type(lf);
+	http_resp_header(c->resp, "x-total-count", "%lld", (long long)n);
+	if (omitted)
+		http_resp_header(c->resp, "x-omitted-count", "%lld", (long long)omitted);
+	if (lp->requested_limit > lp->f.limit)
+		http_resp_header(c->resp, "x-limit-clamped-from", "%lld", (long long)lp->requested_limit);
+}
+
+void h_cef(struct call *c)
+{
+	struct list_params lp;
+	if (!api_require_pro(c, "The CEF export") || !api_require_scope(c, SCOPE_READ_CEF) ||
+	    !list_params(c, &lp, false))
+		return;
+	bool bad;
+	const char *fmt = param_str(c, "format", 16, &bad);
+	if (bad)
+		return;
+	if (fmt && strcmp(fmt, "cef") && strcmp(fmt, "syslog")) {
+		api_error(c, 400, "invalid_parameter", "{\"parameter\":\"format\"}",
+			  "Invalid value for parameter 'format': expected cef or syslog");
+		return;
+	}
+	lines_answer(c, &lp, fmt && !strcmp(fmt, "syslog") ? LINES_SYSLOG : LINES_CEF);
+}
+
+void h_openioc(struct call *c)
+{
+	struct list_params lp;
+	if (!api_require_pro(c, "The OpenIOC export") || !api_require_scope(c, SCOPE_READ_OPENIOC) ||
+	    !list_params(c, &lp, false))
+		return;
+	lines_answer(c, &lp, LINES_OPENIOC);
 }

@@ -7,14 +7,19 @@
 #include "base/timeutil.h"
 #include "cli/cli.h"
 #include "export/export.h"
+#include "export/export_lines.h"
 #include "store/store.h"
 
 static const char usage[] =
-	"usage: cairn export --format stix [FILTERS] [-o FILE]\n"
+	"usage: cairn export --format F [FILTERS] [-o FILE]\n"
 	"\n"
-	"Writes the bytes GET /api/v1/iocs/stix serves for the same filters (with --since given\n"
+	"Writes the bytes the matching endpoint serves for the same filters (with --since given\n"
 	"explicitly, as the API clamps it to the key's lookback), streaming, to FILE or stdout.\n"
-	"  --format stix             a STIX 2.1 bundle (the only export format so far)\n"
+	"  --format stix             a STIX 2.1 bundle (GET /api/v1/iocs/stix)\n"
+	"  --format cef|syslog       ArcSight CEF / RFC 5424 lines (GET /api/v1/iocs/cef)\n"
+	"  --format openioc          an OpenIOC 1.0 document (GET /api/v1/iocs/openioc)\n"
+	"  --format txt|hosts|rpz    a value a line / a hosts file / a DNS RPZ zone\n"
+	"                            (GET /api/v1/iocs?format=...)\n"
 	"  --type T[,T...]           indicator types\n"
 	"  --confidence C[,C...]     high, medium, low, none\n"
 	"  --min-score N             0-100\n"
@@ -142,9 +147,11 @@ int cmd_export(int argc, char **argv)
 		default: fputs(usage, stderr); return 2;
 		}
 	}
-	if (format == NULL || strcmp(format, "stix") != 0) {
-		cli_fail("export", format ? "--format %s is not available in this version (stix)"
-					  : "--format is required (stix)%s", format ? format : "");
+	int lines = line_format_from_name(format);
+	if (format == NULL || (strcmp(format, "stix") != 0 && lines < 0)) {
+		cli_fail("export", format ? "--format %s is not available (stix, cef, syslog, openioc, txt, hosts, rpz)"
+					  : "--format is required (stix, cef, syslog, openioc, txt, hosts, rpz)%s",
+			 format ? format : "");
 		return 2;
 	}
 	if (optind < argc) {
@@ -164,7 +171,8 @@ int cmd_export(int argc, char **argv)
 	}
 	struct export_sink sink = { file_sink, fp };
 	int64_t n = 0, skipped = 0;
-	int rc = export_stix(s, &f, &o, &sink, &n, &skipped, &e);
+	int rc = lines >= 0 ? export_lines(s, &f, (enum line_format)lines, &sink, &n, &skipped, &e)
+			   : export_stix(s, &f, &o, &sink, &n, &skipped, &e);
 	if (fflush(fp) != 0 && rc == 0)
 		rc = err_set(&e, ERR_IO, "writing the output failed");
 	if (out && fclose(fp) != 0 && rc == 0)
@@ -176,7 +184,10 @@ int cmd_export(int argc, char **argv)
 	}
 	if (out)
 		fprintf(stderr, "cairn export: %lld records written to %s\n", (long long)n, out);
-	if (skipped)
+	if (skipped && lines >= 0)
+		fprintf(stderr, "cairn export: %lld records the %s format cannot express left out\n",
+			(long long)skipped, format);
+	else if (skipped)
 		fprintf(stderr, "cairn export: %lld ATT&CK tactics left out (--include-custom adds them)\n",
 			(long long)skipped);
 	return 0;
