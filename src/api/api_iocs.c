@@ -1440,8 +1440,8 @@ static void lines_answer(struct call *c, const struct list_params *lp, enum line
 	struct buf body = BUF_INIT;
 	struct export_sink sink = { buf_sink, &body };
 	struct err e = { 0 };
-	int64_t n = 0, omitted = 0;
-	if (export_lines(c->w->store, &lp->f, lf, &sink, &n, &omitted, &e) != 0) {
+	struct lines_result res;
+	if (export_lines(c->w->store, &lp->f, lf, &sink, &res, &e) != 0) {
 		buf_cleanup(&body);
 		db_error(c, &e);
 		return;
@@ -1450,9 +1450,23 @@ static void lines_answer(struct call *c, const struct list_params *lp, enum line
 	c->resp->body = body;
 	c->resp->status = 200;
 	c->resp->content_type = line_format_content_type(lf);
-	http_resp_header(c->resp, "x-total-count", "%lld", (long long)n);
-	if (omitted)
-		http_resp_header(c->resp, "x-omitted-count", "%lld", (long long)omitted);
+	http_resp_header(c->resp, "x-total-count", "%lld", (long long)res.count);
+	if (res.omitted)
+		http_resp_header(c->resp, "x-omitted-count", "%lld", (long long)res.omitted);
+	if (res.next_rid) {
+		/* The next page: the same query with this cursor (and no offset). */
+		struct buf q = BUF_INIT, next = BUF_INIT;
+		char cursor[32];
+		snprintf(cursor, sizeof(cursor), "c1.%llx", (unsigned long long)res.next_rid);
+		clean_query(c, &q, true);
+		base_url(c, &next);
+		buf_printf(&next, "%s?%s%scursor=%s", c->path, buf_cstr(&q), q.len ? "&" : "", cursor);
+		http_resp_header(c->resp, "x-next-cursor", "%s", cursor);
+		if (next.len + 16 < sizeof(c->resp->headers[0].value))	/* never a cut URL */
+			http_resp_header(c->resp, "link", "<%s>; rel=\"next\"", buf_cstr(&next));
+		buf_cleanup(&q);
+		buf_cleanup(&next);
+	}
 	if (lp->requested_limit > lp->f.limit)
 		http_resp_header(c->resp, "x-limit-clamped-from", "%lld", (long long)lp->requested_limit);
 }

@@ -171,8 +171,15 @@ int cmd_export(int argc, char **argv)
 	}
 	struct export_sink sink = { file_sink, fp };
 	int64_t n = 0, skipped = 0;
-	int rc = lines >= 0 ? export_lines(s, &f, (enum line_format)lines, &sink, &n, &skipped, &e)
-			   : export_stix(s, &f, &o, &sink, &n, &skipped, &e);
+	int rc;
+	if (lines >= 0) {
+		struct lines_result res;
+		rc = export_lines(s, &f, (enum line_format)lines, &sink, &res, &e);
+		n = res.count;
+		skipped = res.omitted;
+	} else {
+		rc = export_stix(s, &f, &o, &sink, &n, &skipped, &e);
+	}
 	if (fflush(fp) != 0 && rc == 0)
 		rc = err_set(&e, ERR_IO, "writing the output failed");
 	if (out && fclose(fp) != 0 && rc == 0)

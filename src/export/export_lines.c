@@ -200,13 +200,21 @@ static int one(void *ctx, const struct ioc_record *rec)
 	return r->failed ? ERR_IO : 0;
 }
 
+static int probe(void *ctx, const struct ioc_record *rec)
+{
+	(void)rec;
+	*(bool *)ctx = true;
+	return 0;
+}
+
 int export_lines(struct store *s, const struct ioc_filter *f, enum line_format fmt,
-		 const struct export_sink *sink, int64_t *count, int64_t *omitted, struct err *e)
+		 const struct export_sink *sink, struct lines_result *res, struct err *e)
 {
 	struct run r = { .sink = sink };
 	int rc = 0;
 	buf_init(&r.b);
 	lines_begin(&r.w, fmt, store_clock(s), f, true, &r.b);
+	memset(res, 0, sizeof(*res));
 
 	/* Pages by rid, newest first, like a cursor walk: constant memory. */
 	int64_t want = f->limit > 0 ? f->limit : INT64_MAX;
@@ -222,14 +230,24 @@ int export_lines(struct store *s, const struct ioc_filter *f, enum line_format f
 		page.before_rid = r.last_rid;
 		page.offset = 0;
 	}
+	if (rc == 0 && r.n == want && r.n > 0) {
+		/* Stopped by the limit: is there a next page? */
+		bool more = false;
+		page.before_rid = r.last_rid;
+		page.offset = 0;
+		page.limit = 1;
+		rc = store_ioc_list(s, &page, probe, &more, e);
+		if (more)
+			res->next_rid = r.last_rid;
+	}
 	if (rc == 0) {
 		lines_end(&r.w, &r.b);
 		flush(&r);
 		if (r.failed)
 			rc = err_set(e, ERR_IO, "the output could not be written");
 	}
-	*count = r.n;
-	*omitted = r.w.omitted;
+	res->count = r.n;
+	res->omitted = r.w.omitted;
 	buf_cleanup(&r.b);
 	return rc;
 }

@@ -58,13 +58,19 @@ void lines_record(struct line_writer *w, const struct ioc_record *r, struct buf 
 /* Ends the document (the OpenIOC closing tags; nothing for the others). */
 void lines_end(struct line_writer *w, struct buf *b);
 
+struct lines_result {
+	int64_t count;		/* records read */
+	int64_t omitted;	/* records the format left out */
+	int64_t next_rid;	/* when f->limit stopped the export before the last match: the
+				 * cursor (ioc_filter.before_rid) of the next page; else 0 */
+};
+
 /*
  * The whole export of the records f selects (f->limit records at most; 0 = all), newest
- * first, streamed to sink. *count gets the records read, *omitted those the format left
- * out.
+ * first, streamed to sink.
  */
 int export_lines(struct store *s, const struct ioc_filter *f, enum line_format fmt,
-		 const struct export_sink *sink, int64_t *count, int64_t *omitted, struct err *e) CAIRN_MUST_USE;
+		 const struct export_sink *sink, struct lines_result *res, struct err *e) CAIRN_MUST_USE;
 
 /* Per format, in its own file: */
 void cef_record(struct buf *b, const struct ioc_record *r);

@@ -420,6 +420,26 @@ def test_paged_block_lists_concatenate_into_the_whole_file(srv):
         assert b"".join(pages) == export(srv, fmt), fmt
 
 
+def test_export_pages_follow_the_cursor(srv):
+    pages, url = [], "/api/v1/iocs/cef?format=syslog&limit=10000"
+    while url:
+        r = srv.get(url, srv.pro)
+        assert r.status_code == 200
+        pages.append(r.content)
+        link = r.headers.get("Link")
+        if r.headers.get("X-Next-Cursor"):
+            assert link == f'<{srv.base}/api/v1/iocs/cef?format=syslog&limit=10000&cursor=' \
+                           f'{r.headers["X-Next-Cursor"]}>; rel="next"'
+            url = link[1:link.index(">")][len(srv.base):]
+        else:
+            assert link is None
+            url = None
+    assert len(pages) >= 4
+    assert b"".join(pages) == export(srv, "syslog")
+    last = srv.get("/api/v1/iocs/openioc?limit=5&type=cve", srv.pro)
+    assert "X-Next-Cursor" not in last.headers   # fewer than the limit: no next page
+
+
 # ---- tiers, scopes and errors ----
 
 def test_tiers_scopes_and_bad_parameters(srv):
