@@ -510,14 +510,17 @@ void h_list(struct call *c)
 		buf_puts(&rows, "id,type,value,confidence,first_seen,last_seen,source_article,source_feed,"
 				"category,tags\r\n");
 	}
-	if (store_ioc_list(w->store, &qf, list_row, &lc, &e) != 0) {
+	int lrc = store_ioc_list(w->store, &qf, list_row, &lc, &e);
+	if (lc.lines) {
+		lines_end(lc.lines, &rows);
+		lines_cleanup(lc.lines);
+	}
+	if (lrc != 0) {
 		buf_cleanup(&body);
 		buf_cleanup(&rows);
 		db_error(c, &e);
 		goto out;
 	}
-	if (lc.lines)
-		lines_end(lc.lines, &rows);
 	bool more = lc.n > f->limit;
 	char cursor[32] = "";
 	if (more)

@@ -35,22 +35,26 @@ static size_t utf8_seq(const unsigned char *s, uint32_t *cp)
 }
 
 /*
- * The shared loop: ASCII bytes for which special() is false, and valid UTF-8, are copied
- * in runs; a special ASCII byte goes to emit(); invalid UTF-8 becomes U+FFFD.
- * special and emit are small inline functions per format.
+ * The shared loop, writing to o (room for 3 bytes per input byte): ASCII bytes whose
+ * table entry is 0 are copied in runs; a special ASCII byte goes to emit(o, c), which
+ * returns the new end; valid UTF-8 is copied unless bad_cp(code point); invalid UTF-8
+ * becomes U+FFFD. Every table marks NUL special, which ends the loop.
  */
-#define ESCAPE_LOOP(b, s, special, emit, bad_cp)                                         \
+#define ESCAPE_TO(o, s, table, emit, bad_cp)                                             \
 	do {                                                                             \
 		const unsigned char *p_ = (const unsigned char *)(s), *run_ = p_;       \
-		while (*p_) {                                                            \
+		for (;;) {                                                               \
 			unsigned char c_ = *p_;                                          \
 			if (c_ < 0x80) {                                                 \
-				if (!special(c_)) {                                      \
+				if (!table[c_]) {                                        \
 					p_++;                                            \
 					continue;                                        \
 				}                                                        \
-				buf_append(b, run_, (size_t)(p_ - run_));               \
-				emit(b, c_);                                             \
+				memcpy(o, run_, (size_t)(p_ - run_));                   \
+				o += p_ - run_;                                          \
+				if (c_ == 0)                                             \
+					break;                                           \
+				o = emit(o, c_);                                         \
 				run_ = ++p_;                                             \
 				continue;                                                \
 			}                                                                \
@@ -60,12 +64,22 @@ static size_t utf8_seq(const unsigned char *s, uint32_t *cp)
 				p_ += n_;                                                \
 				continue;                                                \
 			}                                                                \
-			buf_append(b, run_, (size_t)(p_ - run_));                       \
-			buf_append(b, REPLACEMENT, 3);                                   \
+			memcpy(o, run_, (size_t)(p_ - run_));                           \
+			o += p_ - run_;                                                  \
+			memcpy(o, REPLACEMENT, 3);                                       \
+			o += 3;                                                          \
 			p_ += n_ ? n_ : 1;                                               \
 			run_ = p_;                                                       \
 		}                                                                        \
-		buf_append(b, run_, (size_t)(p_ - run_));                               \
+	} while (0)
+
+/* The buffer form of a _to function: room for the worst case, then the raw write. */
+#define BUF_FORM(b, s, to)                                        \
+	do {                                                      \
+		buf_reserve(b, 3 * strlen(s));                    \
+		char *end_ = to((b)->data + (b)->len, s);         \
+		(b)->len = (size_t)(end_ - (b)->data);            \
+		(b)->data[(b)->len] = '\0';                       \
 	} while (0)
 
 static inline bool no_bad_cp(uint32_t cp)
@@ -74,93 +88,118 @@ static inline bool no_bad_cp(uint32_t cp)
 	return false;
 }
 
-/* ---- CEF ---- */
-
-static inline bool cef_header_special(unsigned char c)
+static inline char *put2(char *o, char a, char c)
 {
-	return c == '\\' || c == '|' || c == '\n' || c == '\r';
+	o[0] = a;
+	o[1] = c;
+	return o + 2;
 }
 
-static inline void cef_header_emit(struct buf *b, unsigned char c)
+/* ---- CEF ---- */
+
+static const unsigned char cef_header_special[128] = { [0] = 1, ['\\'] = 1, ['|'] = 1, ['\n'] = 1, ['\r'] = 1 };
+
+static inline char *cef_header_emit(char *o, unsigned char c)
 {
 	if (c == '\n' || c == '\r') {
-		buf_putc(b, ' ');
-		return;
+		*o++ = ' ';
+		return o;
 	}
-	buf_putc(b, '\\');
-	buf_putc(b, (char)c);
+	return put2(o, '\\', (char)c);
+}
+
+char *esc_cef_header_to(char *o, const char *s)
+{
+	ESCAPE_TO(o, s, cef_header_special, cef_header_emit, no_bad_cp);
+	return o;
 }
 
 void esc_cef_header(struct buf *b, const char *s)
 {
-	ESCAPE_LOOP(b, s, cef_header_special, cef_header_emit, no_bad_cp);
+	BUF_FORM(b, s, esc_cef_header_to);
 }
 
-static inline bool cef_ext_special(unsigned char c)
+static const unsigned char cef_ext_special[128] = { [0] = 1, ['\\'] = 1, ['='] = 1, ['\n'] = 1, ['\r'] = 1 };
+
+static inline char *cef_ext_emit(char *o, unsigned char c)
 {
-	return c == '\\' || c == '=' || c == '\n' || c == '\r';
+	return put2(o, '\\', c == '\n' ? 'n' : c == '\r' ? 'r' : (char)c);
 }
 
-static inline void cef_ext_emit(struct buf *b, unsigned char c)
+char *esc_cef_ext_to(char *o, const char *s)
 {
-	buf_putc(b, '\\');
-	buf_putc(b, c == '\n' ? 'n' : c == '\r' ? 'r' : (char)c);
+	ESCAPE_TO(o, s, cef_ext_special, cef_ext_emit, no_bad_cp);
+	return o;
 }
 
 void esc_cef_ext(struct buf *b, const char *s)
 {
-	ESCAPE_LOOP(b, s, cef_ext_special, cef_ext_emit, no_bad_cp);
+	BUF_FORM(b, s, esc_cef_ext_to);
 }
 
 /* ---- RFC 5424 structured data ---- */
 
-static inline bool sd_special(unsigned char c)
+static const unsigned char sd_special[128] = {
+	[0] = 1, [1] = 1, [2] = 1, [3] = 1, [4] = 1, [5] = 1, [6] = 1, [7] = 1, [8] = 1, [9] = 1,
+	[10] = 1, [11] = 1, [12] = 1, [13] = 1, [14] = 1, [15] = 1, [16] = 1, [17] = 1, [18] = 1,
+	[19] = 1, [20] = 1, [21] = 1, [22] = 1, [23] = 1, [24] = 1, [25] = 1, [26] = 1, [27] = 1,
+	[28] = 1, [29] = 1, [30] = 1, [31] = 1, ['"'] = 1, ['\\'] = 1, [']'] = 1, [0x7f] = 1,
+};
+
+static inline char *sd_emit(char *o, unsigned char c)
 {
-	return c == '"' || c == '\\' || c == ']' || c < 0x20 || c == 0x7f;
+	if (c == '\n' || c == '\r')
+		return put2(o, '\\', c == '\n' ? 'n' : 'r');
+	if (c < 0x20 || c == 0x7f) {
+		*o++ = ' ';
+		return o;
+	}
+	return put2(o, '\\', (char)c);
 }
 
-static inline void sd_emit(struct buf *b, unsigned char c)
+char *esc_sd_param_to(char *o, const char *s)
 {
-	if (c == '\n' || c == '\r') {
-		buf_putc(b, '\\');
-		buf_putc(b, c == '\n' ? 'n' : 'r');
-	} else if (c < 0x20 || c == 0x7f) {
-		buf_putc(b, ' ');
-	} else {
-		buf_putc(b, '\\');
-		buf_putc(b, (char)c);
-	}
+	ESCAPE_TO(o, s, sd_special, sd_emit, no_bad_cp);
+	return o;
 }
 
 void esc_sd_param(struct buf *b, const char *s)
 {
-	ESCAPE_LOOP(b, s, sd_special, sd_emit, no_bad_cp);
+	BUF_FORM(b, s, esc_sd_param_to);
 }
 
 /* ---- XML 1.0 ---- */
 
-static inline bool xml_text_special(unsigned char c)
+#define C0_BUT_TAB_LF                                                                    \
+	[0] = 1, [1] = 1, [2] = 1, [3] = 1, [4] = 1, [5] = 1, [6] = 1, [7] = 1, [8] = 1,       \
+	[11] = 1, [12] = 1, [13] = 1, [14] = 1, [15] = 1, [16] = 1, [17] = 1, [18] = 1,        \
+	[19] = 1, [20] = 1, [21] = 1, [22] = 1, [23] = 1, [24] = 1, [25] = 1, [26] = 1,        \
+	[27] = 1, [28] = 1, [29] = 1, [30] = 1, [31] = 1
+static const unsigned char xml_text_special[128] = { C0_BUT_TAB_LF, ['&'] = 1, ['<'] = 1, ['>'] = 1 };
+static const unsigned char xml_attr_special[128] = {
+	C0_BUT_TAB_LF, ['\t'] = 1, ['\n'] = 1, ['&'] = 1, ['<'] = 1, ['>'] = 1, ['"'] = 1, ['\''] = 1,
+};
+
+static inline char *put_str(char *o, const char *s)
 {
-	return c == '&' || c == '<' || c == '>' || (c < 0x20 && c != '\t' && c != '\n');
+	size_t n = strlen(s);
+	memcpy(o, s, n);
+	return o + n;
 }
 
-static inline bool xml_attr_special(unsigned char c)
-{
-	return c == '&' || c == '<' || c == '>' || c == '"' || c == '\'' || c < 0x20;
-}
-
-static inline void xml_emit(struct buf *b, unsigned char c)
+/* An entity is at most 6 bytes for a 1-byte input, so esc_xml reserves 6 per byte. */
+static inline char *xml_emit(char *o, unsigned char c)
 {
 	switch (c) {
-	case '&': buf_puts(b, "&amp;"); break;
-	case '<': buf_puts(b, "&lt;"); break;
-	case '>': buf_puts(b, "&gt;"); break;
-	case '"': buf_puts(b, "&quot;"); break;
-	case '\'': buf_puts(b, "&apos;"); break;
-	case '\t': buf_puts(b, "&#9;"); break;
-	case '\n': buf_puts(b, "&#10;"); break;
-	case '\r': buf_puts(b, "&#13;"); break;
-	default: buf_append(b, REPLACEMENT, 3); break;	/* a C0 control XML 1.0 forbids */
+	case '&': return put_str(o, "&amp;");
+	case '<': return put_str(o, "&lt;");
+	case '>': return put_str(o, "&gt;");
+	case '"': return put_str(o, "&quot;");
+	case '\'': return put_str(o, "&apos;");
+	case '\t': return put_str(o, "&#9;");
+	case '\n': return put_str(o, "&#10;");
+	case '\r': return put_str(o, "&#13;");
+	default: return put_str(o, REPLACEMENT);	/* a C0 control XML 1.0 forbids */
 	}
 }
 
@@ -172,10 +211,14 @@ static inline bool xml_bad_cp(uint32_t cp)
 
 void esc_xml(struct buf *b, const char *s, bool attr)
 {
+	buf_reserve(b, 6 * strlen(s));
+	char *o = b->data + b->len;
 	if (attr)
-		ESCAPE_LOOP(b, s, xml_attr_special, xml_emit, xml_bad_cp);
+		ESCAPE_TO(o, s, xml_attr_special, xml_emit, xml_bad_cp);
 	else
-		ESCAPE_LOOP(b, s, xml_text_special, xml_emit, xml_bad_cp);
+		ESCAPE_TO(o, s, xml_text_special, xml_emit, xml_bad_cp);
+	b->len = (size_t)(o - b->data);
+	b->data[b->len] = '\0';
 }
 
 /* ---- RPZ ---- */

@@ -49,6 +49,15 @@ void esc_sd_param(struct buf *b, const char *s);
 void esc_xml(struct buf *b, const char *s, bool attr);
 
 /*
+ * The same escapers writing to raw memory, for the hot loops of the exports: o must have
+ * room for 3 × strlen(s) bytes (the worst case: every byte invalid UTF-8, or escaped).
+ * Return the end of what they wrote; no NUL is added.
+ */
+char *esc_cef_header_to(char *o, const char *s);
+char *esc_cef_ext_to(char *o, const char *s);
+char *esc_sd_param_to(char *o, const char *s);
+
+/*
  * The RPZ trigger name of an IP address or CIDR block (the rpz-ip form of the DNS RPZ
  * draft, as BIND and Unbound read it): prefix length, then the address reversed —
  * "32.4.3.2.1.rpz-ip" for 1.2.3.4, and for IPv6 the 16-bit words in hex, reversed, the

@@ -155,8 +155,8 @@ void lines_record(struct line_writer *w, const struct ioc_record *r, struct buf 
 		break;
 	}
 	case LINES_RPZ: ok = rpz_record(b, r); break;
-	case LINES_CEF: cef_record(b, r); break;
-	case LINES_SYSLOG: syslog_record(b, r); break;
+	case LINES_CEF: cef_record(w, b, r); break;
+	case LINES_SYSLOG: syslog_record(w, b, r); break;
 	case LINES_OPENIOC: ok = openioc_record(b, r); break;
 	default: ok = false; break;
 	}
@@ -170,6 +170,11 @@ void lines_end(struct line_writer *w, struct buf *b)
 {
 	if (w->fmt == LINES_OPENIOC)
 		openioc_end(b);
+}
+
+void lines_cleanup(struct line_writer *w)
+{
+	buf_cleanup(&w->scratch);
 }
 
 /* ---- streaming ---- */
@@ -248,6 +253,7 @@ int export_lines(struct store *s, const struct ioc_filter *f, enum line_format f
 	}
 	res->count = r.n;
 	res->omitted = r.w.omitted;
+	lines_cleanup(&r.w);
 	buf_cleanup(&r.b);
 	return rc;
 }

@@ -43,6 +43,7 @@ struct line_writer {
 	int64_t written;	/* records that produced output */
 	int64_t omitted;	/* records the format cannot express (an MD5 in a hosts file) */
 	char doc_id[40];	/* OpenIOC: the document id */
+	struct buf scratch;	/* CEF: one tag at a time */
 };
 
 /*
@@ -57,6 +58,9 @@ void lines_begin(struct line_writer *w, enum line_format fmt, int64_t clock, con
 void lines_record(struct line_writer *w, const struct ioc_record *r, struct buf *b);
 /* Ends the document (the OpenIOC closing tags; nothing for the others). */
 void lines_end(struct line_writer *w, struct buf *b);
+/* Frees what the writer holds; after lines_begin, always (also when lines_end is not
+ * reached). */
+void lines_cleanup(struct line_writer *w);
 
 struct lines_result {
 	int64_t count;		/* records read */
@@ -73,8 +77,8 @@ int export_lines(struct store *s, const struct ioc_filter *f, enum line_format f
 		 const struct export_sink *sink, struct lines_result *res, struct err *e) CAIRN_MUST_USE;
 
 /* Per format, in its own file: */
-void cef_record(struct buf *b, const struct ioc_record *r);
-void syslog_record(struct buf *b, const struct ioc_record *r);
+void cef_record(struct line_writer *w, struct buf *b, const struct ioc_record *r);
+void syslog_record(struct line_writer *w, struct buf *b, const struct ioc_record *r);
 void openioc_begin(struct line_writer *w, const struct ioc_filter *f, struct buf *b);
 bool openioc_record(struct buf *b, const struct ioc_record *r);	/* false: not expressible */
 void openioc_end(struct buf *b);
