@@ -1,6 +1,7 @@
 /*
- * The indicator endpoints: list (json, csv, txt; offset and cursor paging),
- * get, search, lookup (single and bulk), submit, revoke and stats.
+ * The indicator endpoints: list (json, csv, txt, hosts, rpz; offset and cursor
+ * paging), get, search, lookup (single and bulk), submit, revoke, stats, and the
+ * exports (STIX, CEF/syslog, OpenIOC).
  */
 #include <stdlib.h>
 #include <string.h>
