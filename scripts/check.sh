@@ -20,6 +20,12 @@ if [ ! -x "$venv/bin/pytest" ] || ! cmp -s tests/requirements.txt "$venv/.requir
 	"$venv/bin/pip" install -q --disable-pip-version-check -r tests/requirements.txt
 	cp tests/requirements.txt "$venv/.requirements"
 fi
+# syslog-rfc5424-parser pins a lark that clashes with the one above: its own venv.
+if [ ! -x .venv-syslog/bin/python ] || ! cmp -s tests/requirements-syslog.txt .venv-syslog/.requirements; then
+	python3 -m venv .venv-syslog
+	.venv-syslog/bin/pip install -q --disable-pip-version-check -r tests/requirements-syslog.txt
+	cp tests/requirements-syslog.txt .venv-syslog/.requirements
+fi
 CAIRN_BIN="$PWD/$build/cairn" "$venv/bin/pytest" -q -p no:cacheprovider tests/integration
 
 echo "== fuzz targets (short runs)"

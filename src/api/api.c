@@ -204,6 +204,10 @@ static void dispatch(struct call *c)
 		c->route = R_STIX;
 	else if (path_is(p, "/api/v1/iocs/sigma"))
 		c->route = R_SIGMA;
+	else if (path_is(p, "/api/v1/iocs/cef"))
+		c->route = R_CEF;
+	else if (path_is(p, "/api/v1/iocs/openioc"))
+		c->route = R_OPENIOC;
 	else if (path_is(p, "/api/v1/lookup"))
 		c->route = method_is(c, "POST") ? R_LOOKUP_BULK : R_LOOKUP;
 	else if (path_is(p, "/api/v1/usage"))
@@ -240,6 +244,10 @@ static void dispatch(struct call *c)
 		{ get ? h_stix(c) : method_not_allowed(c, "GET"); return; }
 	case R_SIGMA:
 		{ get ? h_sigma(c) : method_not_allowed(c, "GET"); return; }
+	case R_CEF:
+		{ get ? h_cef(c) : method_not_allowed(c, "GET"); return; }
+	case R_OPENIOC:
+		{ get ? h_openioc(c) : method_not_allowed(c, "GET"); return; }
 	case R_LOOKUP:
 		{ get ? h_lookup(c) : method_not_allowed(c, "GET, POST"); return; }
 	case R_LOOKUP_BULK:

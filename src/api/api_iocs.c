@@ -1,6 +1,7 @@
 /*
- * The indicator endpoints: list (json, csv, txt; offset and cursor paging),
- * get, search, lookup (single and bulk), submit, revoke and stats.
+ * The indicator endpoints: list (json, csv, txt, hosts, rpz; offset and cursor
+ * paging), get, search, lookup (single and bulk), submit, revoke, stats, and the
+ * exports (STIX, CEF/syslog, OpenIOC).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "base/timeutil.h"
 #include "base/xmalloc.h"
 #include "export/export.h"
+#include "export/export_lines.h"
 #include "imp/record_in.h"
 
 #define SEARCH_MAX_MATCHES 25
@@ -290,10 +292,11 @@ static bool list_params(struct call *c, struct list_params *lp, bool with_format
 		return false;
 	if (lp->format == NULL)
 		lp->format = "json";
-	if (strcmp(lp->format, "json") && strcmp(lp->format, "csv") && strcmp(lp->format, "txt")) {
+	if (strcmp(lp->format, "json") && strcmp(lp->format, "csv") && strcmp(lp->format, "txt") &&
+	    strcmp(lp->format, "rpz") && strcmp(lp->format, "hosts")) {
 		api_error(c, 400, "invalid_parameter", "{\"parameter\":\"format\"}",
-			  "Invalid value for parameter 'format': expected json, csv or txt (other exports"
-			  " have their own endpoints)");
+			  "Invalid value for parameter 'format': expected json, csv, txt, rpz or hosts (other"
+			  " exports have their own endpoints)");
 		return false;
 	}
 	if (strcmp(lp->format, "json") && !c->who.tier->all_formats) {
@@ -370,6 +373,7 @@ static void tags_joined(struct buf *b, const char *json)
 struct list_ctx {
 	struct call *c;
 	const char *format;
+	struct line_writer *lines;	/* txt, rpz, hosts: the block-list writer */
 	struct jw w;
 	struct buf *out;
 	int64_t n, limit, last_rid;
@@ -386,9 +390,8 @@ static int list_row(void *ctx, const struct ioc_record *r)
 	lc->last_rid = r->rid;
 	if (lc->format[0] == 'j') {
 		render_record(&lc->w, r);
-	} else if (lc->format[0] == 't') {
-		buf_puts(lc->out, r->value);
-		buf_putc(lc->out, '\n');
+	} else if (lc->lines) {
+		lines_record(lc->lines, r, lc->out);
 	} else {
 		struct buf *b = lc->out;
 		char t[40];
@@ -498,16 +501,27 @@ void h_list(struct call *c)
 	}
 	struct buf body = BUF_INIT, rows = BUF_INIT;
 	struct list_ctx lc = { .c = c, .format = lp.format, .limit = f->limit, .out = &rows };
+	struct line_writer lw;
 	struct ioc_filter qf = *f;
 	qf.limit = f->limit + 1;
-	if (lp.format[0] == 'j') {
+	int lf = line_format_from_name(lp.format);
+	if (lf >= 0) {
+		/* A block list's header only on the first page, so that pages concatenate. */
+		lc.lines = &lw;
+		lines_begin(&lw, (enum line_format)lf, w->clock, f, !lp.cursor_mode && f->offset == 0, &rows);
+	} else if (lp.format[0] == 'j') {
 		jw_init(&lc.w, &rows);
 		jw_arr(&lc.w);
 	} else if (lp.format[0] == 'c') {
 		buf_puts(&rows, "id,type,value,confidence,first_seen,last_seen,source_article,source_feed,"
 				"category,tags\r\n");
 	}
-	if (store_ioc_list(w->store, &qf, list_row, &lc, &e) != 0) {
+	int lrc = store_ioc_list(w->store, &qf, list_row, &lc, &e);
+	if (lc.lines) {
+		lines_end(lc.lines, &rows);
+		lines_cleanup(lc.lines);
+	}
+	if (lrc != 0) {
 		buf_cleanup(&body);
 		buf_cleanup(&rows);
 		db_error(c, &e);
@@ -1483,4 +1497,68 @@ void h_sigma(struct call *c)
 		http_resp_header(c->resp, "x-omitted-count", "%lld", (long long)st.skipped);
 	if (lp.requested_limit > lp.f.limit)
 		http_resp_header(c->resp, "x-limit-clamped-from", "%lld", (long long)lp.requested_limit);
+}
+
+/* A record-at-a-time export (export_lines.h) of the list filters, as the answer. */
+static void lines_answer(struct call *c, const struct list_params *lp, enum line_format lf)
+{
+	struct buf body = BUF_INIT;
+	struct export_sink sink = { buf_sink, &body };
+	struct err e = { 0 };
+	struct lines_result res;
+	if (export_lines(c->w->store, &lp->f, lf, &sink, &res, &e) != 0) {
+		buf_cleanup(&body);
+		db_error(c, &e);
+		return;
+	}
+	buf_cleanup(&c->resp->body);
+	c->resp->body = body;
+	c->resp->status = 200;
+	c->resp->content_type = line_format_content_type(lf);
+	http_resp_header(c->resp, "x-total-count", "%lld", (long long)res.count);
+	if (res.omitted)
+		http_resp_header(c->resp, "x-omitted-count", "%lld", (long long)res.omitted);
+	if (res.next_rid) {
+		/* The next page: the same query with this cursor (and no offset). */
+		struct buf q = BUF_INIT, next = BUF_INIT;
+		char cursor[32];
+		snprintf(cursor, sizeof(cursor), "c1.%llx", (unsigned long long)res.next_rid);
+		clean_query(c, &q, true);
+		base_url(c, &next);
+		buf_printf(&next, "%s?%s%scursor=%s", c->path, buf_cstr(&q), q.len ? "&" : "", cursor);
+		http_resp_header(c->resp, "x-next-cursor", "%s", cursor);
+		if (next.len + 16 < sizeof(c->resp->headers[0].value))	/* never a cut URL */
+			http_resp_header(c->resp, "link", "<%s>; rel=\"next\"", buf_cstr(&next));
+		buf_cleanup(&q);
+		buf_cleanup(&next);
+	}
+	if (lp->requested_limit > lp->f.limit)
+		http_resp_header(c->resp, "x-limit-clamped-from", "%lld", (long long)lp->requested_limit);
+}
+
+void h_cef(struct call *c)
+{
+	struct list_params lp;
+	if (!api_require_pro(c, "The CEF export") || !api_require_scope(c, SCOPE_READ_CEF) ||
+	    !list_params(c, &lp, false))
+		return;
+	bool bad;
+	const char *fmt = param_str(c, "format", 16, &bad);
+	if (bad)
+		return;
+	if (fmt && strcmp(fmt, "cef") && strcmp(fmt, "syslog")) {
+		api_error(c, 400, "invalid_parameter", "{\"parameter\":\"format\"}",
+			  "Invalid value for parameter 'format': expected cef or syslog");
+		return;
+	}
+	lines_answer(c, &lp, fmt && !strcmp(fmt, "syslog") ? LINES_SYSLOG : LINES_CEF);
+}
+
+void h_openioc(struct call *c)
+{
+	struct list_params lp;
+	if (!api_require_pro(c, "The OpenIOC export") || !api_require_scope(c, SCOPE_READ_OPENIOC) ||
+	    !list_params(c, &lp, false))
+		return;
+	lines_answer(c, &lp, LINES_OPENIOC);
 }

@@ -426,6 +426,8 @@ void h_usage(struct call *c)
 	if (t->all_formats) {
 		jw_str(&w, "csv");
 		jw_str(&w, "txt");
+		jw_str(&w, "hosts");
+		jw_str(&w, "rpz");
 	}
 	jw_end(&w);
 	jw_end(&w);

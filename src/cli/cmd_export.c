@@ -8,15 +8,20 @@
 #include "cli/cli.h"
 #include "config/config.h"
 #include "export/export.h"
+#include "export/export_lines.h"
 #include "store/store.h"
 
 static const char usage[] =
-	"usage: cairn export --format stix|sigma [FILTERS] [-o FILE]\n"
+	"usage: cairn export --format F [FILTERS] [-o FILE]\n"
 	"\n"
-	"Writes the bytes GET /api/v1/iocs/stix (or /sigma) serves for the same filters (with\n"
-	"--since given explicitly, as the API clamps it to the key's lookback), streaming, to FILE\n"
-	"or stdout.\n"
-	"  --format stix|sigma       a STIX 2.1 bundle, or Sigma rules (multi-document YAML)\n"
+	"Writes the bytes the matching endpoint serves for the same filters (with --since given\n"
+	"explicitly, as the API clamps it to the key's lookback), streaming, to FILE or stdout.\n"
+	"  --format stix             a STIX 2.1 bundle (GET /api/v1/iocs/stix)\n"
+	"  --format sigma            Sigma rules, multi-document YAML (GET /api/v1/iocs/sigma)\n"
+	"  --format cef|syslog       ArcSight CEF / RFC 5424 lines (GET /api/v1/iocs/cef)\n"
+	"  --format openioc          an OpenIOC 1.0 document (GET /api/v1/iocs/openioc)\n"
+	"  --format txt|hosts|rpz    a value a line / a hosts file / a DNS RPZ zone\n"
+	"                            (GET /api/v1/iocs?format=...)\n"
 	"  --type T[,T...]           indicator types\n"
 	"  --confidence C[,C...]     high, medium, low, none\n"
 	"  --min-score N             0-100\n"
@@ -205,9 +210,11 @@ int cmd_export(int argc, char **argv)
 		default: fputs(usage, stderr); return 2;
 		}
 	}
-	if (format == NULL || (strcmp(format, "stix") != 0 && strcmp(format, "sigma") != 0)) {
-		cli_fail("export", format ? "--format %s is not available in this version (stix, sigma)"
-					  : "--format is required (stix, sigma)%s", format ? format : "");
+	int lines = line_format_from_name(format);
+	if (format == NULL || (strcmp(format, "stix") != 0 && strcmp(format, "sigma") != 0 && lines < 0)) {
+		cli_fail("export", format ? "--format %s is not available (stix, sigma, cef, syslog, openioc, txt, hosts, rpz)"
+					  : "--format is required (stix, sigma, cef, syslog, openioc, txt, hosts, rpz)%s",
+			 format ? format : "");
 		return 2;
 	}
 	bool sigma = !strcmp(format, "sigma");
@@ -238,6 +245,11 @@ int cmd_export(int argc, char **argv)
 		rc = export_sigma(s, &f, &so, &sink, &st, &e);
 		n = st.rules;
 		skipped = st.skipped;
+	} else if (lines >= 0) {
+		struct lines_result res;
+		rc = export_lines(s, &f, (enum line_format)lines, &sink, &res, &e);
+		n = res.count;
+		skipped = res.omitted;
 	} else {
 		rc = export_stix(s, &f, &o, &sink, &n, &skipped, &e);
 	}
@@ -255,6 +267,9 @@ int cmd_export(int argc, char **argv)
 	if (sigma && skipped)
 		fprintf(stderr, "cairn export: %lld indicators left out (ATT&CK tactics, SHA-512, IPv6 ranges, values"
 				" a rule cannot carry)\n", (long long)skipped);
+	else if (skipped && lines >= 0)
+		fprintf(stderr, "cairn export: %lld records the %s format cannot express left out\n",
+			(long long)skipped, format);
 	else if (skipped)
 		fprintf(stderr, "cairn export: %lld ATT&CK tactics left out (--include-custom adds them)\n",
 			(long long)skipped);

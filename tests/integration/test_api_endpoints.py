@@ -598,7 +598,7 @@ def test_usage_shows_own_tier_and_limits(srv):
     assert u["minute"]["used"] + u["minute"]["remaining"] == lim["requests_per_minute"]
     assert u["day"]["used"] + u["day"]["remaining"] == lim["requests_per_day"]
     p = srv.get("/api/v1/usage", srv.pro).json()["data"]
-    assert p["tier"] == "pro" and set(p["limits"]["formats"]) == {"json", "csv", "txt"}
+    assert p["tier"] == "pro" and set(p["limits"]["formats"]) == {"json", "csv", "txt", "hosts", "rpz"}
 
 
 def test_healthz(srv):
