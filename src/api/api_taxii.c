@@ -807,7 +807,7 @@ static void h_add(struct call *c, const struct coll_access *a)
 		return;
 	}
 	json_error_t je;
-	json_t *env = json_loadb(c->req->body ? c->req->body : "", c->req->body_len, 0, &je);
+	json_t *env = json_loadb(c->req->body ? c->req->body : "", c->req->body_len, JSON_DECODE_ANY, &je);
 	if (env == NULL) {
 		api_error(c, 400, "invalid_json", NULL, "The body is not valid JSON: %s (offset %d).", je.text,
 			  je.position);

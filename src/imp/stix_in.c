@@ -406,9 +406,10 @@ int import_stix_run(struct run *run, struct err *e)
 		if (rc != 1)
 			break;
 		json_error_t je;
-		json_t *o = json_loadb(elem, len, JSON_REJECT_DUPLICATES, &je);
+		json_t *o = json_loadb(elem, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
 		sr->queued = false;
 		sr->why[0] = '\0';
+		rc = 0;
 		if (o == NULL) {
 			char why[200];
 			snprintf(why, sizeof(why), "not valid JSON: %s", je.text);
