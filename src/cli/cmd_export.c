@@ -10,11 +10,12 @@
 #include "store/store.h"
 
 static const char usage[] =
-	"usage: cairn export --format stix [FILTERS] [-o FILE]\n"
+	"usage: cairn export --format stix|misp [FILTERS] [-o FILE]\n"
 	"\n"
-	"Writes the bytes GET /api/v1/iocs/stix serves for the same filters (with --since given\n"
+	"Writes the bytes GET /api/v1/iocs/FORMAT serves for the same filters (with --since given\n"
 	"explicitly, as the API clamps it to the key's lookback), streaming, to FILE or stdout.\n"
-	"  --format stix             a STIX 2.1 bundle (the only export format so far)\n"
+	"  --format stix             a STIX 2.1 bundle\n"
+	"  --format misp             one MISP event (for MISP's /events/add)\n"
 	"  --type T[,T...]           indicator types\n"
 	"  --confidence C[,C...]     high, medium, low, none\n"
 	"  --min-score N             0-100\n"
@@ -26,6 +27,7 @@ static const char usage[] =
 	"  --objects                 a bare JSON array of objects instead of a bundle\n"
 	"  --no-identity, --no-markings   leave out cairn's identity / the TLP definitions\n"
 	"  --include-custom          also ATT&CK tactics, as custom x-mitre-tactic objects\n"
+	"  --ip-type ip-dst|ip-src   MISP: the attribute type of IP addresses (default ip-dst)\n"
 	"  -o FILE                   output file (default: stdout)\n"
 	"  --db PATH                 database (default $CAIRN_DB, else ./cairn.db)\n";
 
@@ -69,10 +71,12 @@ int cmd_export(int argc, char **argv)
 		{ "tlp", required_argument, NULL, 'T' }, { "objects", no_argument, NULL, 'O' },
 		{ "no-identity", no_argument, NULL, 'N' }, { "no-markings", no_argument, NULL, 'M' },
 		{ "include-custom", no_argument, NULL, 'U' }, { "output", required_argument, NULL, 'o' }, { "db", required_argument, NULL, 'd' },
+		{ "ip-type", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
 	struct ioc_filter f;
 	struct stix_export_opts o = { .identity = true, .markings = true };
+	struct misp_export_opts mo = { 0 };
 	const char *format = NULL, *out = NULL, *db = NULL;
 	struct err e = { 0 };
 	int c;
@@ -132,6 +136,13 @@ int cmd_export(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'P':
+			if (strcmp(optarg, "ip-dst") && strcmp(optarg, "ip-src")) {
+				cli_fail("export", "--ip-type must be ip-dst or ip-src");
+				return 2;
+			}
+			mo.ip_src = !strcmp(optarg, "ip-src");
+			break;
 		case 'O': o.objects_only = true; break;
 		case 'U': o.custom = true; break;
 		case 'N': o.identity = false; break;
@@ -142,9 +153,9 @@ int cmd_export(int argc, char **argv)
 		default: fputs(usage, stderr); return 2;
 		}
 	}
-	if (format == NULL || strcmp(format, "stix") != 0) {
-		cli_fail("export", format ? "--format %s is not available in this version (stix)"
-					  : "--format is required (stix)%s", format ? format : "");
+	if (format == NULL || (strcmp(format, "stix") != 0 && strcmp(format, "misp") != 0)) {
+		cli_fail("export", format ? "--format %s is not available in this version (stix, misp)"
+					  : "--format is required (stix, misp)%s", format ? format : "");
 		return 2;
 	}
 	if (optind < argc) {
@@ -164,7 +175,9 @@ int cmd_export(int argc, char **argv)
 	}
 	struct export_sink sink = { file_sink, fp };
 	int64_t n = 0, skipped = 0;
-	int rc = export_stix(s, &f, &o, &sink, &n, &skipped, &e);
+	mo.tlp = o.tlp;
+	int rc = !strcmp(format, "misp") ? export_misp(s, &f, &mo, &sink, &n, &e)
+					 : export_stix(s, &f, &o, &sink, &n, &skipped, &e);
 	if (fflush(fp) != 0 && rc == 0)
 		rc = err_set(&e, ERR_IO, "writing the output failed");
 	if (out && fclose(fp) != 0 && rc == 0)
