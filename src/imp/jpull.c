@@ -473,7 +473,7 @@ int jpull_next(struct jpull *p, struct err *e)
 					return fail(p, e, ERR_INVALID, "']' after ',' in an array (a trailing comma is not JSON)");
 				return close_container(p, c);
 			}
-			if (c == -1 && p->depth == 0 && p->tok_off == 0)
+			if (c == -1 && p->depth == 0 && !p->one_value)
 				return fail(p, e, ERR_INVALID, "the input is empty");
 			p->first = false;
 			return value(p, c, e);
