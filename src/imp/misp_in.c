@@ -27,40 +27,12 @@
 #include "imp/importer_int.h"
 #include "imp/jpull.h"
 #include "imp/misp.h"
+#include "imp/misp_int.h"
 
-#define VALUE_CAP (16 * 1024)	/* an attribute value longer than this is rejected */
-#define META_CAP 4096		/* strings the look-ahead keeps whole */
-#define TECH_VALUE_MAX 128	/* a galaxy cluster value ("Name - T1234") kept as context */
-#define SMALL 64
-
-struct technique {
-	char id[16];
-	char value[TECH_VALUE_MAX + 1];	/* "Name - T1234" when the tag named it, else "" */
-};
-
-/* What the tags of an event or an attribute say. */
-struct tagset {
-	const char *tlp;
-	size_t ntags;
-	char tags[IOC_MAX_TAGS][IOC_TAG_MAX + 1];
-	size_t ntech;
-	struct technique tech[IOC_MAX_TECHNIQUES];
-};
-
-struct event_meta {
-	bool event_like;	/* has Attribute, Object or info */
-	char info[IOC_CONTEXT_MAX + 1];
-	int64_t date;
-	char org[IOC_FEED_MAX + 1];
-	char link[IOC_URL_FIELD_MAX + 1];	/* the first top-level link attribute */
-	struct tagset ts;
-};
-
-struct object_meta {
-	char comment[IOC_CONTEXT_MAX + 1];
-	char first_seen[SMALL], last_seen[SMALL];
-	bool deleted;
-};
+static int next(struct jpull *p, struct err *e)
+{
+	return jpull_next(p, e);
+}
 
 enum { K_TYPE = 1, K_VALUE = 2, K_TO_IDS = 4, K_DELETED = 8, K_FIRST = 16, K_LAST = 32, K_COMMENT = 64 };
 
@@ -92,360 +64,6 @@ struct misp_run {
 	const char *c_tags[IOC_MAX_TAGS];
 	const char *c_tech[IOC_MAX_TECHNIQUES];
 };
-
-/* ---- small helpers ---- */
-
-static bool key_is(struct jpull *p, const char *k)
-{
-	size_t n;
-	const char *t = jpull_text(p, &n);
-	return n == strlen(k) && !memcmp(t, k, n);
-}
-
-/* Copies the last string or number into dst; false (dst "") when it does not fit. */
-static bool copy_text(struct jpull *p, char *dst, size_t cap)
-{
-	size_t n;
-	const char *t = jpull_text(p, &n);
-	if (jpull_truncated(p) || n >= cap || memchr(t, '\0', n)) {
-		dst[0] = '\0';
-		return false;
-	}
-	memcpy(dst, t, n + 1);
-	return true;
-}
-
-/* The value token after a key, with anything not wanted skipped. */
-static int next(struct jpull *p, struct err *e)
-{
-	return jpull_next(p, e);
-}
-
-static int skip_value(struct jpull *p, int tok, struct err *e)
-{
-	return tok == JP_OBJ || tok == JP_ARR ? jpull_skip(p, e) : 0;
-}
-
-static int shape_error(struct jpull *p, struct err *e, const char *what)
-{
-	e->offset = jpull_line(p);
-	return err_set(e, ERR_INVALID, "line %zu: %s", jpull_line(p), what);
-}
-
-static int tlp_rank(const char *t)
-{
-	static const char *const order[] = { "clear", "green", "amber", "amber+strict", "red" };
-	for (int i = 0; i < 5; i++)
-		if (t && !strcmp(t, order[i]))
-			return i;
-	return -1;
-}
-
-/* One tag name: a TLP level, an ATT&CK technique or tactic, or a label. */
-static void tag_classify(struct tagset *ts, const char *name, size_t n)
-{
-	if (n == 0 || memchr(name, '\0', n))
-		return;
-	char id[16];
-	bool named;
-	const char *tlp = n <= 20 ? ioc_tlp_canon(name) : NULL;
-	if (tlp) {
-		if (tlp_rank(tlp) > tlp_rank(ts->tlp))
-			ts->tlp = tlp;	/* several levels: the most restrictive holds */
-		return;
-	}
-	if (misp_tag_attack_id(name, n, id, &named)) {
-		for (size_t i = 0; i < ts->ntech; i++)
-			if (!strcmp(ts->tech[i].id, id)) {
-				if (named && !ts->tech[i].value[0] && n < TECH_VALUE_MAX)
-					goto name_it;
-				return;
-			}
-		if (ts->ntech == IOC_MAX_TECHNIQUES)
-			return;
-		struct technique *t = &ts->tech[ts->ntech++];
-		memcpy(t->id, id, sizeof(t->id));
-		t->value[0] = '\0';
-		if (!named)
-			return;
-	name_it:;
-		/* The quoted cluster value: "Name - T1234". */
-		const char *q = memchr(name, '"', n);
-		size_t vlen = q ? n - (size_t)(q - name) - 2 : 0;
-		struct technique *tt = NULL;
-		for (size_t i = 0; i < ts->ntech; i++)
-			if (!strcmp(ts->tech[i].id, id))
-				tt = &ts->tech[i];
-		if (q && tt && vlen <= TECH_VALUE_MAX) {
-			memcpy(tt->value, q + 1, vlen);
-			tt->value[vlen] = '\0';
-		}
-		return;
-	}
-	if (n > IOC_TAG_MAX)
-		return;	/* longer than cairn keeps a tag: left out */
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)name[i] < 0x20)
-			return;
-	for (size_t i = 0; i < ts->ntags; i++)
-		if (strlen(ts->tags[i]) == n && !memcmp(ts->tags[i], name, n))
-			return;
-	if (ts->ntags < IOC_MAX_TAGS) {
-		memcpy(ts->tags[ts->ntags], name, n);
-		ts->tags[ts->ntags++][n] = '\0';
-	}
-}
-
-static void tagset_clear(struct tagset *ts)
-{
-	ts->tlp = NULL;
-	ts->ntags = 0;
-	ts->ntech = 0;
-}
-
-/* Tag: [{"name": …}, …] — the tokenizer is after the array's '['. */
-static int read_tags(struct jpull *p, struct tagset *ts, struct err *e)
-{
-	int tok;
-	while ((tok = next(p, e)) != JP_ARR_END) {
-		if (tok < 0)
-			return tok;
-		if (tok != JP_OBJ) {
-			if ((tok = skip_value(p, tok, e)) < 0)
-				return tok;
-			continue;
-		}
-		while ((tok = next(p, e)) == JP_KEY) {
-			bool is_name = key_is(p, "name");
-			if ((tok = next(p, e)) < 0)
-				return tok;
-			if (is_name && tok == JP_STR && !jpull_truncated(p)) {
-				size_t n;
-				const char *t = jpull_text(p, &n);
-				tag_classify(ts, t, n);
-			} else if ((tok = skip_value(p, tok, e)) < 0) {
-				return tok;
-			}
-		}
-		if (tok < 0)
-			return tok;
-	}
-	return 0;
-}
-
-/* Galaxy: [{…, "GalaxyCluster": [{"tag_name": …, "type": …, "value": …}, …]}, …]. A cluster
- * counts by its tag_name, else by misp-galaxy:<type>="<value>". */
-static int read_galaxies(struct jpull *p, struct tagset *ts, struct err *e)
-{
-	int tok;
-	while ((tok = next(p, e)) != JP_ARR_END) {
-		if (tok < 0)
-			return tok;
-		if (tok != JP_OBJ) {
-			if ((tok = skip_value(p, tok, e)) < 0)
-				return tok;
-			continue;
-		}
-		while ((tok = next(p, e)) == JP_KEY) {
-			bool clusters = key_is(p, "GalaxyCluster");
-			if ((tok = next(p, e)) < 0)
-				return tok;
-			if (!clusters || tok != JP_ARR) {
-				if ((tok = skip_value(p, tok, e)) < 0)
-					return tok;
-				continue;
-			}
-			while ((tok = next(p, e)) != JP_ARR_END) {
-				if (tok < 0)
-					return tok;
-				if (tok != JP_OBJ) {
-					if ((tok = skip_value(p, tok, e)) < 0)
-						return tok;
-					continue;
-				}
-				char tag_name[META_CAP], type[SMALL], value[META_CAP];
-				tag_name[0] = type[0] = value[0] = '\0';
-				while ((tok = next(p, e)) == JP_KEY) {
-					char *dst = key_is(p, "tag_name") ? tag_name : key_is(p, "type") ? type
-						    : key_is(p, "value") ? value : NULL;
-					size_t cap = dst == type ? sizeof(type) : META_CAP;
-					if ((tok = next(p, e)) < 0)
-						return tok;
-					if (dst && tok == JP_STR)
-						copy_text(p, dst, cap);
-					else if ((tok = skip_value(p, tok, e)) < 0)
-						return tok;
-				}
-				if (tok < 0)
-					return tok;
-				if (tag_name[0]) {
-					tag_classify(ts, tag_name, strlen(tag_name));
-				} else if (type[0] && value[0]) {
-					char made[META_CAP + SMALL + 32];
-					int n = snprintf(made, sizeof(made), "misp-galaxy:%s=\"%s\"", type, value);
-					if (n > 0 && (size_t)n < sizeof(made))
-						tag_classify(ts, made, (size_t)n);
-				}
-			}
-		}
-		if (tok < 0)
-			return tok;
-	}
-	return 0;
-}
-
-/* ---- looking ahead ---- */
-
-/* Reads the event object at offset `at` whole with the look-ahead tokenizer: checks it, and
- * keeps its own fields in m->em. */
-static int scan_event(struct misp_run *m, uint64_t at, struct err *e)
-{
-	struct jpull *p = m->ev;
-	struct event_meta *em = &m->em;
-	em->event_like = false;
-	em->info[0] = em->org[0] = em->link[0] = '\0';
-	em->date = 0;
-	tagset_clear(&em->ts);
-	int tok;
-	if ((tok = jpull_read_value_at(p, at, e)) < 0 || (tok = next(p, e)) < 0)
-		return tok;
-	if (tok != JP_OBJ)
-		return err_set(e, ERR_INTERNAL, "the look-ahead is not at an event");
-	while ((tok = next(p, e)) == JP_KEY) {
-		enum { OTHER, INFO, DATE, ORGC, TAG, GALAXY, ATTRIBUTE, OBJECT } k =
-			key_is(p, "info") ? INFO : key_is(p, "date") ? DATE : key_is(p, "Orgc") ? ORGC
-			: key_is(p, "Tag") ? TAG : key_is(p, "Galaxy") ? GALAXY
-			: key_is(p, "Attribute") ? ATTRIBUTE : key_is(p, "Object") ? OBJECT : OTHER;
-		if ((tok = next(p, e)) < 0)
-			return tok;
-		if (k == INFO || k == ATTRIBUTE || k == OBJECT)
-			em->event_like = true;
-		if (tok == JP_NULL)
-			continue;
-		switch (k) {
-		case INFO:
-			if (tok == JP_STR)
-				copy_text(p, em->info, sizeof(em->info));
-			break;
-		case DATE:
-			if (tok == JP_STR) {
-				size_t n;
-				const char *t = jpull_text(p, &n);
-				struct err te;
-				if (imp_parse_time(t, n, &em->date, &te) != 0)
-					em->date = 0;	/* a bad event date loses nothing else */
-			}
-			break;
-		case ORGC:
-			if (tok != JP_OBJ)
-				break;
-			while ((tok = next(p, e)) == JP_KEY) {
-				bool name = key_is(p, "name");
-				if ((tok = next(p, e)) < 0)
-					return tok;
-				if (name && tok == JP_STR)
-					copy_text(p, em->org, sizeof(em->org));
-				else if ((tok = skip_value(p, tok, e)) < 0)
-					return tok;
-			}
-			if (tok < 0)
-				return tok;
-			continue;
-		case TAG:
-		case GALAXY:
-			if (tok != JP_ARR)
-				return shape_error(p, e, k == TAG ? "the event's 'Tag' is not an array"
-								  : "the event's 'Galaxy' is not an array");
-			if ((tok = (k == TAG ? read_tags : read_galaxies)(p, &em->ts, e)) < 0)
-				return tok;
-			continue;
-		case ATTRIBUTE:
-			if (tok != JP_ARR)
-				return shape_error(p, e, "the event's 'Attribute' is not an array");
-			/* Only the first link attribute matters here: the event's reference. */
-			while ((tok = next(p, e)) != JP_ARR_END) {
-				if (tok < 0)
-					return tok;
-				if (tok != JP_OBJ) {
-					if ((tok = skip_value(p, tok, e)) < 0)
-						return tok;
-					continue;
-				}
-				char type[SMALL] = "", value[IOC_URL_FIELD_MAX + 1] = "";
-				while ((tok = next(p, e)) == JP_KEY) {
-					char *dst = key_is(p, "type") ? type : key_is(p, "value") ? value : NULL;
-					if ((tok = next(p, e)) < 0)
-						return tok;
-					if (dst && tok == JP_STR && !em->link[0])
-						copy_text(p, dst, dst == type ? sizeof(type) : sizeof(value));
-					else if ((tok = skip_value(p, tok, e)) < 0)
-						return tok;
-				}
-				if (tok < 0)
-					return tok;
-				if (!em->link[0] && !strcmp(type, "link") &&
-				    (!strncmp(value, "https://", 8) || !strncmp(value, "http://", 7)))
-					memcpy(em->link, value, strlen(value) + 1);
-			}
-			continue;
-		case OBJECT:
-			if (tok != JP_ARR)
-				return shape_error(p, e, "the event's 'Object' is not an array");
-			while ((tok = next(p, e)) != JP_ARR_END) {
-				if (tok < 0)
-					return tok;
-				if (tok != JP_OBJ) {
-					if ((tok = skip_value(p, tok, e)) < 0)
-						return tok;
-					continue;
-				}
-				while ((tok = next(p, e)) == JP_KEY) {
-					bool attrs = key_is(p, "Attribute");
-					if ((tok = next(p, e)) < 0)
-						return tok;
-					if (attrs && tok != JP_ARR && tok != JP_NULL)
-						return shape_error(p, e, "a MISP object's 'Attribute' is not an array");
-					if ((tok = skip_value(p, tok, e)) < 0)
-						return tok;
-				}
-				if (tok < 0)
-					return tok;
-			}
-			continue;
-		default:
-			break;
-		}
-		if ((tok = skip_value(p, tok, e)) < 0)
-			return tok;
-	}
-	return tok < 0 ? tok : 0;
-}
-
-/* The same for a MISP object: its comment, first/last seen and deleted flag. */
-static int scan_object(struct misp_run *m, uint64_t at, struct err *e)
-{
-	struct jpull *p = m->ob;
-	struct object_meta *om = &m->om;
-	memset(om, 0, sizeof(*om));
-	int tok;
-	if ((tok = jpull_read_value_at(p, at, e)) < 0 || (tok = next(p, e)) < 0)
-		return tok;
-	while ((tok = next(p, e)) == JP_KEY) {
-		char *dst = key_is(p, "comment") ? om->comment : key_is(p, "first_seen") ? om->first_seen
-			    : key_is(p, "last_seen") ? om->last_seen : NULL;
-		size_t cap = dst == om->comment ? sizeof(om->comment) : SMALL;
-		bool deleted = key_is(p, "deleted");
-		if ((tok = next(p, e)) < 0)
-			return tok;
-		if (dst && (tok == JP_STR || tok == JP_NUM))
-			copy_text(p, dst, cap);
-		else if (deleted)
-			om->deleted = tok == JP_TRUE || (tok == JP_STR && (key_is(p, "1") || key_is(p, "true")));
-		else if ((tok = skip_value(p, tok, e)) < 0)
-			return tok;
-	}
-	return tok < 0 ? tok : 0;
-}
 
 /* ---- records ---- */
 
@@ -617,9 +235,9 @@ static int flag_value(struct jpull *p, int tok)
 	if (tok == JP_FALSE || tok == JP_NULL)
 		return 0;
 	if (tok == JP_NUM || tok == JP_STR) {
-		if (key_is(p, "1") || key_is(p, "true") || key_is(p, "True"))
+		if (misp_key_is(p, "1") || misp_key_is(p, "true") || misp_key_is(p, "True"))
 			return 1;
-		if (key_is(p, "0") || key_is(p, "false") || key_is(p, "False") || key_is(p, ""))
+		if (misp_key_is(p, "0") || misp_key_is(p, "false") || misp_key_is(p, "False") || misp_key_is(p, ""))
 			return 0;
 	}
 	return -1;
@@ -638,7 +256,7 @@ static int attribute(struct misp_run *m, const struct object_meta *om, struct er
 	a->vlen = 0;
 	a->to_ids = -1;
 	a->deleted = false;
-	tagset_clear(&a->ts);
+	misp_tagset_clear(&a->ts);
 	while ((tok = next(p, e)) == JP_KEY) {
 		static const struct {
 			const char *name;
@@ -648,9 +266,9 @@ static int attribute(struct misp_run *m, const struct object_meta *om, struct er
 			     { "comment", K_COMMENT } };
 		unsigned bit = 0;
 		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-			if (key_is(p, keys[i].name))
+			if (misp_key_is(p, keys[i].name))
 				bit = keys[i].bit;
-		bool tags = key_is(p, "Tag"), galaxies = key_is(p, "Galaxy");
+		bool tags = misp_key_is(p, "Tag"), galaxies = misp_key_is(p, "Galaxy");
 		if (bit && (a->seen & bit) && !a->bad)
 			a->bad = "the attribute has a key twice";
 		a->seen |= bit;
@@ -658,7 +276,7 @@ static int attribute(struct misp_run *m, const struct object_meta *om, struct er
 			return tok;
 		switch (bit) {
 		case K_TYPE:
-			if (tok != JP_STR || !copy_text(p, a->type, sizeof(a->type)))
+			if (tok != JP_STR || !misp_copy_text(p, a->type, sizeof(a->type)))
 				a->bad = a->bad ? a->bad : "the attribute's 'type' is not a MISP type name";
 			break;
 		case K_VALUE:
@@ -689,21 +307,21 @@ static int attribute(struct misp_run *m, const struct object_meta *om, struct er
 		case K_FIRST:
 		case K_LAST:
 			if (tok == JP_STR || tok == JP_NUM)
-				copy_text(p, bit == K_FIRST ? a->first_seen : a->last_seen, SMALL);
+				misp_copy_text(p, bit == K_FIRST ? a->first_seen : a->last_seen, SMALL);
 			break;
 		case K_COMMENT:
 			if (tok == JP_STR)
-				copy_text(p, a->comment, sizeof(a->comment));
+				misp_copy_text(p, a->comment, sizeof(a->comment));
 			break;
 		default:
 			if ((tags || galaxies) && tok == JP_ARR) {
-				if ((tok = (tags ? read_tags : read_galaxies)(p, &a->ts, e)) < 0)
+				if ((tok = (tags ? misp_read_tags : misp_read_galaxies)(p, &a->ts, e)) < 0)
 					return tok;
 				continue;
 			}
 			break;
 		}
-		if ((tok = skip_value(p, tok, e)) < 0)
+		if ((tok = misp_skip(p, tok, e)) < 0)
 			return tok;
 	}
 	if (tok < 0)
@@ -726,7 +344,7 @@ static int attributes(struct misp_run *m, const struct object_meta *om, struct e
 		}
 		m->run->r->attributes++;
 		reject(m->run, jpull_line(p), "an attribute that is not a JSON object");
-		if ((tok = skip_value(p, tok, e)) < 0)
+		if ((tok = misp_skip(p, tok, e)) < 0)
 			return tok;
 	}
 	return 0;
@@ -737,11 +355,11 @@ static int misp_object(struct misp_run *m, struct err *e)
 {
 	struct jpull *p = m->p;
 	int tok;
-	if ((tok = scan_object(m, jpull_offset(p), e)) < 0)
+	if ((tok = misp_scan_object(m->ob, jpull_offset(p), &m->om, e)) < 0)
 		return tok;
 	m->run->r->misp_objects++;
 	while ((tok = next(p, e)) == JP_KEY) {
-		bool attrs = key_is(p, "Attribute");
+		bool attrs = misp_key_is(p, "Attribute");
 		if ((tok = next(p, e)) < 0)
 			return tok;
 		if (attrs && tok == JP_ARR) {
@@ -749,7 +367,7 @@ static int misp_object(struct misp_run *m, struct err *e)
 				return tok;
 			continue;
 		}
-		if ((tok = skip_value(p, tok, e)) < 0)
+		if ((tok = misp_skip(p, tok, e)) < 0)
 			return tok;
 	}
 	return tok < 0 ? tok : 0;
@@ -787,7 +405,7 @@ static int event(struct misp_run *m, uint64_t at, size_t line, bool key_pending,
 {
 	struct jpull *p = m->p;
 	int tok;
-	if ((tok = scan_event(m, at, e)) < 0)
+	if ((tok = misp_scan_event(m->ev, at, &m->em, e)) < 0)
 		return tok;
 	if (!m->em.event_like) {
 		e->offset = line;
@@ -806,8 +424,8 @@ static int event(struct misp_run *m, uint64_t at, size_t line, bool key_pending,
 				break;
 		}
 		key_pending = false;
-		enum { OTHER, ATTRIBUTE, OBJECT } k = key_is(p, "Attribute") ? ATTRIBUTE
-						      : key_is(p, "Object") ? OBJECT : OTHER;
+		enum { OTHER, ATTRIBUTE, OBJECT } k = misp_key_is(p, "Attribute") ? ATTRIBUTE
+						      : misp_key_is(p, "Object") ? OBJECT : OTHER;
 		if ((tok = next(p, e)) < 0)
 			return tok;
 		if (k == ATTRIBUTE && tok == JP_ARR) {
@@ -826,12 +444,12 @@ static int event(struct misp_run *m, uint64_t at, size_t line, bool key_pending,
 				}
 				m->run->r->attributes++;
 				reject(m->run, jpull_line(p), "a MISP object that is not a JSON object");
-				if ((tok = skip_value(p, tok, e)) < 0)
+				if ((tok = misp_skip(p, tok, e)) < 0)
 					return tok;
 			}
 			continue;
 		}
-		if ((tok = skip_value(p, tok, e)) < 0)
+		if ((tok = misp_skip(p, tok, e)) < 0)
 			return tok;
 	}
 	return galaxy_records(m, e);
@@ -850,7 +468,7 @@ static int element(struct misp_run *m, bool top, struct err *e)
 		e->offset = line;
 		return err_set(e, ERR_INVALID, "line %zu: an empty object is not a MISP event", line);
 	}
-	bool wrapper = key_is(p, "Event"), response = top && key_is(p, "response");
+	bool wrapper = misp_key_is(p, "Event"), response = top && misp_key_is(p, "response");
 	if (!wrapper && !response)
 		return event(m, at, line, true, e);
 	for (;;) {
@@ -868,14 +486,14 @@ static int element(struct misp_run *m, bool top, struct err *e)
 					if (tok < 0)
 						return tok;
 					if (tok != JP_OBJ)
-						return shape_error(p, e, "'response' holds something that is not an event");
+						return misp_shape_error(p, e, "'response' holds something that is not an event");
 					if ((tok = element(m, false, e)) < 0)
 						return tok;
 				}
 			}
 		} else if (wrapper || response) {
-			return shape_error(p, e, wrapper ? "'Event' is not an object" : "'response' is not a list of events");
-		} else if ((tok = skip_value(p, tok, e)) < 0) {
+			return misp_shape_error(p, e, wrapper ? "'Event' is not an object" : "'response' is not a list of events");
+		} else if ((tok = misp_skip(p, tok, e)) < 0) {
 			return tok;	/* what else the wrapper holds */
 		}
 		wrapper = response = false;
@@ -884,8 +502,8 @@ static int element(struct misp_run *m, bool top, struct err *e)
 			return tok;
 		if (tok == JP_OBJ_END)
 			return 0;
-		wrapper = key_is(p, "Event");
-		response = top && key_is(p, "response");
+		wrapper = misp_key_is(p, "Event");
+		response = top && misp_key_is(p, "response");
 	}
 }
 
@@ -917,14 +535,14 @@ int import_misp_run(struct run *run, struct err *e)
 			if (tok < 0)
 				break;
 			if (tok != JP_OBJ) {
-				tok = shape_error(m->p, e, "a list of MISP events holds something that is not an object");
+				tok = misp_shape_error(m->p, e, "a list of MISP events holds something that is not an object");
 				break;
 			}
 			if ((tok = element(m, false, e)) < 0)
 				break;
 		}
 	} else if (tok >= 0) {
-		tok = shape_error(m->p, e, "a MISP file is a JSON object ({\"Event\": …}, {\"response\": […]} or"
+		tok = misp_shape_error(m->p, e, "a MISP file is a JSON object ({\"Event\": …}, {\"response\": […]} or"
 					   " an event) or a list of them");
 	}
 	if (tok >= 0)
