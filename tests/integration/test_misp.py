@@ -114,6 +114,21 @@ def test_event_loads_in_pymisp_with_every_value_and_type(srv, caplog):
     assert 'mitre-attack:tactic="TA0001"' in event_tags
 
 
+def test_values_pass_misps_own_attribute_validation(srv, caplog):
+    """PyMISP's port of MISP's server-side AttributeValidationTool: what /events/add checks and
+    normalises. Every value passes unchanged, the CIDR block as ip-dst included."""
+    from pymisp.tools import AttributeValidationTool, validate_event
+    ev = load(srv.get("/api/v1/iocs/misp?limit=10000", srv.pro).text, caplog)
+    before = {(a.type, a.value) for a in ev.attributes}
+    assert ("ip-dst", "198.51.100.0/24") in before and ("ip-dst", "2001:db8::dead:beef") in before
+    errors = {}
+    after = validate_event(ev, errors)
+    assert errors == {}
+    assert {(a.type, a.value) for a in after.attributes} == before
+    for t, v in before:
+        assert AttributeValidationTool.modifyBeforeValidation(t, v) == v, (t, v)
+
+
 def test_misp_stix_converts_it_to_valid_stix21(srv):
     from misp_stix_converter import MISPtoSTIX21Parser
     text = srv.get("/api/v1/iocs/misp?limit=10000", srv.pro).text
