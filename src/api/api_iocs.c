@@ -1562,3 +1562,46 @@ void h_openioc(struct call *c)
 		return;
 	lines_answer(c, &lp, LINES_OPENIOC);
 }
+
+void h_misp(struct call *c)
+{
+	struct list_params lp;
+	if (!api_require_pro(c, "The MISP export") || !api_require_scope(c, SCOPE_READ_MISP) ||
+	    !list_params(c, &lp, false))
+		return;
+	struct misp_export_opts o = { 0 };
+	bool bad;
+	const char *tlp = param_str(c, "tlp", 32, &bad);
+	if (bad)
+		return;
+	if (tlp && (o.tlp = ioc_tlp_canon(tlp)) == NULL) {
+		api_error(c, 400, "invalid_parameter", "{\"parameter\":\"tlp\"}",
+			  "Invalid value for parameter 'tlp': expected clear, green, amber, amber+strict or red");
+		return;
+	}
+	const char *ip = param_str(c, "ip_type", 16, &bad);
+	if (bad)
+		return;
+	if (ip && strcmp(ip, "ip-dst") && strcmp(ip, "ip-src") && strcmp(ip, "dst") && strcmp(ip, "src")) {
+		api_error(c, 400, "invalid_parameter", "{\"parameter\":\"ip_type\"}",
+			  "Invalid value for parameter 'ip_type': expected ip-dst or ip-src");
+		return;
+	}
+	o.ip_src = ip && strstr(ip, "src") != NULL;
+	struct buf body = BUF_INIT;
+	struct export_sink sink = { buf_sink, &body };
+	struct err e = { 0 };
+	int64_t n = 0;
+	if (export_misp(c->w->store, &lp.f, &o, &sink, &n, &e) != 0) {
+		buf_cleanup(&body);
+		db_error(c, &e);
+		return;
+	}
+	buf_cleanup(&c->resp->body);
+	c->resp->body = body;
+	c->resp->status = 200;
+	c->resp->content_type = "application/json; charset=utf-8";
+	http_resp_header(c->resp, "x-total-count", "%lld", (long long)n);
+	if (lp.requested_limit > lp.f.limit)
+		http_resp_header(c->resp, "x-limit-clamped-from", "%lld", (long long)lp.requested_limit);
+}

@@ -18,6 +18,7 @@ static const char usage[] =
 	"explicitly, as the API clamps it to the key's lookback), streaming, to FILE or stdout.\n"
 	"  --format stix             a STIX 2.1 bundle (GET /api/v1/iocs/stix)\n"
 	"  --format sigma            Sigma rules, multi-document YAML (GET /api/v1/iocs/sigma)\n"
+	"  --format misp             one MISP event, for MISP's /events/add (GET /api/v1/iocs/misp)\n"
 	"  --format cef|syslog       ArcSight CEF / RFC 5424 lines (GET /api/v1/iocs/cef)\n"
 	"  --format openioc          an OpenIOC 1.0 document (GET /api/v1/iocs/openioc)\n"
 	"  --format txt|hosts|rpz    a value a line / a hosts file / a DNS RPZ zone\n"
@@ -40,6 +41,7 @@ static const char usage[] =
 	"  --base-url URL            sigma: the server's public URL in each rule's references\n"
 	"                            (default: base_url of --config, else http://LISTEN)\n"
 	"  --config FILE             the server's configuration (for base_url and listen)\n"
+	"  --ip-type ip-dst|ip-src   MISP: the attribute type of IP addresses (default ip-dst)\n"
 	"  -o FILE                   output file (default: stdout)\n"
 	"  --db PATH                 database (default $CAIRN_DB, else ./cairn.db)\n";
 
@@ -119,11 +121,13 @@ int cmd_export(int argc, char **argv)
 		{ "include-custom", no_argument, NULL, 'U' }, { "output", required_argument, NULL, 'o' }, { "db", required_argument, NULL, 'd' },
 		{ "profile", required_argument, NULL, 'P' }, { "group", required_argument, NULL, 'G' },
 		{ "base-url", required_argument, NULL, 'B' }, { "tlp-tags", no_argument, NULL, 'L' }, { "config", required_argument, NULL, 'K' },
+		{ "ip-type", required_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
 	struct ioc_filter f;
 	struct stix_export_opts o = { .identity = true, .markings = true };
 	struct sigma_export_opts so = { .profile = SIGMA_PROFILE_SYSMON };
+	struct misp_export_opts mo = { 0 };
 	const char *format = NULL, *out = NULL, *db = NULL, *base = NULL, *conf = NULL;
 	struct err e = { 0 };
 	int c;
@@ -183,6 +187,13 @@ int cmd_export(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'V':
+			if (strcmp(optarg, "ip-dst") && strcmp(optarg, "ip-src")) {
+				cli_fail("export", "--ip-type must be ip-dst or ip-src");
+				return 2;
+			}
+			mo.ip_src = !strcmp(optarg, "ip-src");
+			break;
 		case 'O': o.objects_only = true; break;
 		case 'U': o.custom = true; break;
 		case 'N': o.identity = false; break;
@@ -211,9 +222,10 @@ int cmd_export(int argc, char **argv)
 		}
 	}
 	int lines = line_format_from_name(format);
-	if (format == NULL || (strcmp(format, "stix") != 0 && strcmp(format, "sigma") != 0 && lines < 0)) {
-		cli_fail("export", format ? "--format %s is not available (stix, sigma, cef, syslog, openioc, txt, hosts, rpz)"
-					  : "--format is required (stix, sigma, cef, syslog, openioc, txt, hosts, rpz)%s",
+	if (format == NULL || (strcmp(format, "stix") != 0 && strcmp(format, "sigma") != 0 &&
+			       strcmp(format, "misp") != 0 && lines < 0)) {
+		cli_fail("export", format ? "--format %s is not available (stix, sigma, misp, cef, syslog, openioc, txt, hosts, rpz)"
+					  : "--format is required (stix, sigma, misp, cef, syslog, openioc, txt, hosts, rpz)%s",
 			 format ? format : "");
 		return 2;
 	}
@@ -240,6 +252,7 @@ int cmd_export(int argc, char **argv)
 	struct export_sink sink = { file_sink, fp };
 	int64_t n = 0, skipped = 0;
 	int rc;
+	mo.tlp = o.tlp;
 	if (sigma) {
 		struct sigma_export_stats st;
 		rc = export_sigma(s, &f, &so, &sink, &st, &e);
@@ -250,6 +263,8 @@ int cmd_export(int argc, char **argv)
 		rc = export_lines(s, &f, (enum line_format)lines, &sink, &res, &e);
 		n = res.count;
 		skipped = res.omitted;
+	} else if (!strcmp(format, "misp")) {
+		rc = export_misp(s, &f, &mo, &sink, &n, &e);
 	} else {
 		rc = export_stix(s, &f, &o, &sink, &n, &skipped, &e);
 	}

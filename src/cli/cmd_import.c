@@ -11,9 +11,10 @@ static const char usage[] =
 	"usage: cairn import [OPTIONS] FILE|-...\n"
 	"\n"
 	"Imports indicators: plain lists (one value a line, # comments), CSV with a header,\n"
-	"or JSON (an array, NDJSON, or a saved REST answer). Gzipped files are read as they are.\n"
+	"JSON (an array, NDJSON, or a saved REST answer), STIX, or MISP events. Gzipped files\n"
+	"are read as they are.\n"
 	"Bad values are reported with their line numbers and skipped; the rest is imported.\n"
-	"  --format auto|txt|csv|json|stix   input format (auto: by extension and content)\n"
+	"  --format auto|txt|csv|json|stix|misp   input format (auto: by extension and content)\n"
 	"  --feed NAME          the feed these indicators come from (default: the file name)\n"
 	"  --category C         the feed's category (government, commercial, community, ...)\n"
 	"  --type T             force the type of every value (ipv4, domain, sha256, ...)\n"
@@ -66,12 +67,10 @@ int cmd_import(int argc, char **argv)
 				o.format = IMPORT_JSON;
 			else if (!strcmp(optarg, "stix"))
 				o.format = IMPORT_STIX;
-			else if (!strcmp(optarg, "misp")) {
-				cli_fail("import", "--format %s is not supported by this version (txt, csv, json, stix)",
-					 optarg);
-				return 2;
-			} else {
-				cli_fail("import", "--format must be auto, txt, csv, json or stix");
+			else if (!strcmp(optarg, "misp"))
+				o.format = IMPORT_MISP;
+			else {
+				cli_fail("import", "--format must be auto, txt, csv, json, stix or misp");
 				return 2;
 			}
 			break;
@@ -181,6 +180,12 @@ int cmd_import(int argc, char **argv)
 			printf("  objects %lld: %lld versions stored, %lld already held; %lld patterns kept as"
 			       " objects only (composite)\n", (long long)r->objects, (long long)r->objects_added,
 			       (long long)r->objects_unchanged, (long long)r->composite);
+		if (r->format == IMPORT_MISP)
+			printf("  events %lld, attributes %lld (%lld in %lld objects): %lld of types cairn keeps no"
+			       " indicator of, %lld deleted; %lld ATT&CK techniques from galaxies\n",
+			       (long long)r->events, (long long)r->attributes, (long long)r->object_attributes,
+			       (long long)r->misp_objects, (long long)r->unsupported, (long long)r->deleted,
+			       (long long)r->galaxies);
 		for (size_t k = 0; k < r->nrejects; k++)
 			printf("  line %zu: %s\n", r->rejects[k].line, r->rejects[k].reason);
 		if (r->rejected > (int64_t)r->nrejects)

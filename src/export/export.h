@@ -89,4 +89,20 @@ struct sigma_export_stats {
 int export_sigma(struct store *s, const struct ioc_filter *f, const struct sigma_export_opts *o,
 		 const struct export_sink *sink, struct sigma_export_stats *st, struct err *e) CAIRN_MUST_USE;
 
+struct misp_export_opts {
+	const char *tlp;	/* override every attribute's TLP (canonical name), or NULL */
+	bool ip_src;		/* IPs as ip-src (SOC Defenders' map) instead of ip-dst */
+};
+
+/*
+ * One MISP event ({"Event":{…}}, for MISP's /events/add) of the records f selects
+ * (f->limit at most; 0 = all), newest first: an Attribute per record of an observable type
+ * (ip-dst, domain, url, md5/sha1/sha256/sha512, email-src, vulnerability), ATT&CK records
+ * as the event's galaxy tags, TLP as tlp:* tags. The event uuid is a UUIDv5 of the
+ * selection (f without its time window and paging, and o); attribute uuids derive from it
+ * and the record ids. docs/misp.md has the layout. *count gets the records exported.
+ */
+int export_misp(struct store *s, const struct ioc_filter *f, const struct misp_export_opts *o,
+		const struct export_sink *sink, int64_t *count, struct err *e) CAIRN_MUST_USE;
+
 #endif

@@ -30,7 +30,7 @@ int import_field_from_name(const char *s)
 
 const char *import_format_name(enum import_format f)
 {
-	static const char *const n[] = { "auto", "txt", "csv", "json", "stix" };
+	static const char *const n[] = { "auto", "txt", "csv", "json", "stix", "misp" };
 	return n[f];
 }
 
@@ -80,6 +80,7 @@ static int flush(struct run *run, struct err *e)
 	run->r->added += st.added;
 	run->r->updated += st.updated;
 	run->n = 0;
+	run->flushes++;
 	arena_reset(&run->ar);
 	progress(run, false);
 	return 0;
@@ -529,6 +530,24 @@ static bool stix_id_in(const char *p, size_t n)
 	return false;
 }
 
+/* Whether the text starts like MISP: an "Event" or "response" key, or attributes with the
+ * to_ids flag only MISP writes. */
+static bool misp_head(const char *p, size_t n)
+{
+	static const char *const keys[] = { "\"Event\"", "\"response\"" };
+	for (size_t k = 0; k < 2; k++) {
+		size_t kl = strlen(keys[k]);
+		for (const char *q = p; (q = memmem(q, n - (size_t)(q - p), keys[k], kl)) != NULL; q += kl) {
+			const char *c = q + kl;
+			while (c < p + n && (*c == ' ' || *c == '\t' || *c == '\r' || *c == '\n'))
+				c++;
+			if (c < p + n && *c == ':')
+				return k == 0 || memmem(p, n, "\"Event\"", 7) != NULL;
+		}
+	}
+	return memmem(p, n, "\"Attribute\"", 11) && memmem(p, n, "\"to_ids\"", 8);
+}
+
 static enum import_format sniff(const char *path, const char *first, const char *head, size_t n)
 {
 	const char *dot = strrchr(path, '.');
@@ -548,6 +567,8 @@ static enum import_format sniff(const char *path, const char *first, const char 
 	if ((!strcasecmp(ext, ".json") || !strcasecmp(ext, ".ndjson") || !strcasecmp(ext, ".jsonl")) &&
 	    *first != '[' && *first != '{')
 		return IMPORT_JSON;
+	if ((*first == '[' || *first == '{') && misp_head(head, n))
+		return IMPORT_MISP;
 	if (*first == '[' || *first == '{') {
 		/* STIX: a bundle, or objects with a spec_version or a "type--uuid" id. */
 		if (memmem(head, n, "\"bundle\"", 8) || memmem(head, n, "\"spec_version\"", 14) ||
@@ -575,6 +596,9 @@ static int run_format(struct run *run_in, enum import_format f, struct err *e)
 	case IMPORT_STIX:
 		rc = import_stix_run(&run, e);
 		break;
+	case IMPORT_MISP:
+		rc = import_misp_run(&run, e);
+		break;
 	default:
 		rc = run_txt(&run, e);
 		break;
@@ -600,7 +624,7 @@ int import_run(struct store *s, const char *path, const struct import_opts *o, s
 	struct run run = { .s = s, .o = o, .r = r };
 	memset(r, 0, sizeof(*r));
 	if (o->format == IMPORT_AUTO && strcmp(path, "-") == 0)
-		return err_set(e, ERR_INVALID, "reading standard input needs --format (txt, csv or json)");
+		return err_set(e, ERR_INVALID, "reading standard input needs --format (txt, csv, json, stix or misp)");
 	run.in = input_open(path, e);
 	if (run.in == NULL)
 		return ERR_IO;

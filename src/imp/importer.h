@@ -20,7 +20,7 @@
 #define IMPORT_BATCH 50000
 #define IMPORT_REJECTS_KEPT 100
 
-enum import_format { IMPORT_AUTO, IMPORT_TXT, IMPORT_CSV, IMPORT_JSON, IMPORT_STIX };
+enum import_format { IMPORT_AUTO, IMPORT_TXT, IMPORT_CSV, IMPORT_JSON, IMPORT_STIX, IMPORT_MISP };
 
 /* CSV fields that --map can point at a column. */
 enum import_field {
@@ -54,6 +54,10 @@ struct import_result {
 	int64_t read, added, updated, rejected, skipped;
 	/* STIX: objects read, versions stored, versions already held, patterns kept as objects only */
 	int64_t objects, objects_added, objects_unchanged, composite;
+	/* MISP: events read; attributes (those inside MISP objects among them) and objects;
+	 * attributes skipped for a type cairn keeps no indicator of, or deleted; ATT&CK
+	 * technique records made from the events' galaxy clusters */
+	int64_t events, attributes, object_attributes, misp_objects, unsupported, deleted, galaxies;
 	struct import_reject rejects[IMPORT_REJECTS_KEPT];
 	size_t nrejects;
 	enum import_format format;	/* what was used, after detection */

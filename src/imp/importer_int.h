@@ -18,6 +18,7 @@ struct run {
 	struct ioc_input *batch;
 	size_t n;
 	struct input *in;
+	uint64_t flushes;	/* batches committed: the arena was reset that many times */
 	int64_t last_progress;
 	bool dirty_progress;
 };
@@ -30,5 +31,7 @@ struct ioc_input *slot(struct run *run);
 int accept_input(struct run *run, struct err *e);
 /* The STIX reader: bundles, objects, arrays of objects or NDJSON. */
 int import_stix_run(struct run *run, struct err *e);
+/* The MISP reader (misp_in.c): events, lists of events, search answers, feed files. */
+int import_misp_run(struct run *run, struct err *e);
 
 #endif

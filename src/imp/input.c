@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,12 +18,28 @@
  * read big files sequentially and nothing else. */
 #define GZ_BUFFER (128 * 1024)
 
+/* What a one-time source (a pipe) gave so far, kept for input_again(): every reader of a
+ * spool reads from the temporary file, and the one that gets ahead reads the source. */
+struct spool {
+	struct input *src;	/* the one-time source, owned */
+	int fd;			/* an unlinked temporary file */
+	uint64_t len;		/* bytes in it */
+	bool eof;
+	int refs;
+};
+
 struct input {
-	gzFile gz;		/* NULL for a memory input */
+	gzFile gz;		/* NULL for a memory input and a spooled one */
 	const char *mem;	/* borrowed */
 	size_t mem_len;
 	size_t mem_pos;
 	uint64_t size;
+	char *path;		/* a regular file's path, for input_again() */
+	dev_t dev;
+	ino_t ino;
+	struct spool *spool;	/* input_keep() on a source that cannot be read again */
+	uint64_t spool_pos;
+	bool started;		/* read from at least once */
 	int failed;
 	char error[ERR_MSG_MAX];
 };
@@ -62,6 +79,11 @@ struct input *input_open(const char *path, struct err *e)
 	struct input *in = xcalloc(1, sizeof(*in));
 	in->gz = gz;
 	in->size = S_ISREG(st.st_mode) && st.st_size > 0 ? (uint64_t)st.st_size : 0;
+	if (S_ISREG(st.st_mode) && !is_stdin) {
+		in->path = xstrdup(path);
+		in->dev = st.st_dev;
+		in->ino = st.st_ino;
+	}
 	return in;
 }
 
@@ -86,7 +108,7 @@ static long fail(struct input *in, const char *what, const char *zmsg)
 	return -1;
 }
 
-long input_read(struct input *in, char *buf, size_t cap)
+static long plain_read(struct input *in, char *buf, size_t cap)
 {
 	if (in->failed)
 		return -1;
@@ -117,6 +139,109 @@ long input_read(struct input *in, char *buf, size_t cap)
 	return got;
 }
 
+/* Reads through the spool: from the temporary file while behind, else from the source,
+ * keeping what it gives. */
+static long spool_read(struct input *in, char *buf, size_t cap)
+{
+	struct spool *sp = in->spool;
+	if (in->failed)
+		return -1;
+	if (in->spool_pos < sp->len) {
+		uint64_t left = sp->len - in->spool_pos;
+		size_t n = left < cap ? (size_t)left : cap;
+		ssize_t got = pread(sp->fd, buf, n, (off_t)in->spool_pos);
+		if (got <= 0) {
+			in->failed = 1;
+			snprintf(in->error, sizeof(in->error), "reading the spooled input: %s",
+				 got < 0 ? strerror(errno) : "it is shorter than written");
+			return -1;
+		}
+		in->spool_pos += (uint64_t)got;
+		return (long)got;
+	}
+	if (sp->eof)
+		return 0;
+	long got = plain_read(sp->src, buf, cap);
+	if (got < 0) {
+		in->failed = 1;
+		snprintf(in->error, sizeof(in->error), "%s", input_error(sp->src));
+		return -1;
+	}
+	if (got == 0) {
+		sp->eof = true;
+		return 0;
+	}
+	for (size_t done = 0; done < (size_t)got;) {
+		ssize_t w = pwrite(sp->fd, buf + done, (size_t)got - done, (off_t)(sp->len + done));
+		if (w <= 0) {
+			in->failed = 1;
+			snprintf(in->error, sizeof(in->error), "spooling the input to a temporary file: %s",
+				 w < 0 ? strerror(errno) : "no space");
+			return -1;
+		}
+		done += (size_t)w;
+	}
+	sp->len += (uint64_t)got;
+	in->spool_pos = sp->len;
+	return got;
+}
+
+long input_read(struct input *in, char *buf, size_t cap)
+{
+	in->started = true;
+	return in->spool ? spool_read(in, buf, cap) : plain_read(in, buf, cap);
+}
+
+int input_keep(struct input *in, struct err *e)
+{
+	if (in->gz == NULL || in->path != NULL || in->spool != NULL)
+		return 0;	/* memory, a regular file, or already kept: readable again as it is */
+	if (in->started)
+		return err_set(e, ERR_INTERNAL, "input_keep() after the first read");
+	const char *dir = getenv("TMPDIR");
+	char tmpl[512];
+	snprintf(tmpl, sizeof(tmpl), "%s/cairn-spool-XXXXXX", dir && *dir ? dir : "/tmp");
+	int fd = mkstemp(tmpl);
+	if (fd < 0)
+		return err_set(e, ERR_IO, "cannot create a temporary file in %.200s: %s", dir && *dir ? dir : "/tmp",
+			       strerror(errno));
+	unlink(tmpl);
+	(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+	struct spool *sp = xcalloc(1, sizeof(*sp));
+	sp->src = xcalloc(1, sizeof(*sp->src));
+	sp->src->gz = in->gz;
+	sp->fd = fd;
+	sp->refs = 1;
+	in->gz = NULL;
+	in->spool = sp;
+	return 0;
+}
+
+struct input *input_again(struct input *in, struct err *e)
+{
+	if (in->spool) {
+		struct input *again = xcalloc(1, sizeof(*again));
+		again->spool = in->spool;
+		in->spool->refs++;
+		return again;
+	}
+	if (in->gz == NULL)
+		return input_from_memory(in->mem, in->mem_len);
+	if (in->path == NULL) {
+		err_set(e, ERR_IO, "this input can be read only once (a pipe or a terminal)");
+		return NULL;
+	}
+	struct input *again = input_open(in->path, e);
+	if (again == NULL)
+		return NULL;
+	if (again->dev != in->dev || again->ino != in->ino) {
+		input_close(again);
+		err_set(e, ERR_IO, "'%.200s' was replaced while it was being read", in->path);
+		return NULL;
+	}
+	return again;
+}
+
 const char *input_error(const struct input *in)
 {
 	return in->error;
@@ -129,6 +254,8 @@ uint64_t input_size(const struct input *in)
 
 uint64_t input_pos(const struct input *in)
 {
+	if (in->spool)
+		return in->spool_pos;
 	if (in->gz == NULL)
 		return in->mem_pos;
 	z_off_t off = gzoffset(in->gz);
@@ -141,5 +268,11 @@ void input_close(struct input *in)
 		return;
 	if (in->gz != NULL)
 		gzclose(in->gz);
+	if (in->spool && --in->spool->refs == 0) {
+		input_close(in->spool->src);
+		close(in->spool->fd);
+		free(in->spool);
+	}
+	free(in->path);
 	free(in);
 }

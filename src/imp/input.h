@@ -52,6 +52,25 @@ uint64_t input_size(const struct input *in);
  * input_size(). Not exact: zlib reads ahead in blocks. */
 uint64_t input_pos(const struct input *in);
 
+/*
+ * Another reader over the same bytes, from the first one, independent of in's position (a
+ * reader that looks ahead of another). A memory block is shared; a regular file is opened
+ * again (refused with ERR_IO if its path now names another file); an input on which
+ * input_keep() was called reads the kept bytes. Anything else (a pipe, a terminal) can be
+ * read only once: NULL with ERR_IO. The new reader is closed with input_close(), in any
+ * order with in.
+ */
+struct input *input_again(struct input *in, struct err *e) CAIRN_MUST_USE;
+
+/*
+ * Makes input_again() possible on a source that can be read only once (stdin from a pipe):
+ * from now on, what is read from it is also written to an unlinked temporary file (in
+ * $TMPDIR, else /tmp), which readers that are behind read instead. Memory stays constant;
+ * the disk holds a copy of the input. Call it before the first input_read(); it does
+ * nothing for memory blocks and regular files. ERR_IO when no temporary file can be made.
+ */
+int input_keep(struct input *in, struct err *e) CAIRN_MUST_USE;
+
 /* Closes the file (not the process's stdin) and frees in. NULL does nothing. */
 void input_close(struct input *in);
 

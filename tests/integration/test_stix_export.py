@@ -99,7 +99,7 @@ def test_tiers_scopes_and_bad_parameters(srv):
     error_of(srv.get("/api/v1/iocs/stix?format=xml", srv.pro), 400, "invalid_parameter")
     error_of(srv.get("/api/v1/iocs/stix?tlp=purple", srv.pro), 400, "invalid_parameter")
     error_of(srv.get("/api/v1/iocs/stix?type=bogus", srv.pro), 400, "invalid_parameter")
-    p = srv.run("export", "--format", "misp", check=False)
+    p = srv.run("export", "--format", "nonesuch", check=False)
     assert p.returncode != 0 and p.stderr.count("\n") == 1
 
 
