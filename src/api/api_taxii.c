@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 #include "api/api_int.h"
 #include "base/crypto.h"
@@ -321,8 +322,10 @@ static bool parse_matches(struct call *c, const struct query *q, enum endpoint e
  * (or their digest), then a 16-byte HMAC-SHA256 of all that. */
 #define TOKEN_VERSION 1
 #define TOKEN_MAC 16
-#define TOKEN_TEXT_MAX 2048
+#define TOKEN_PLAIN_MAX 512	/* longer route+filter texts travel deflated */
+#define TOKEN_TEXT_MAX 4096	/* longer deflated ones travel as a digest */
 #define TOKEN_DIGEST 1
+#define TOKEN_ZLIB 2
 
 static void caller_tag(struct call *c, uint8_t out[8])
 {
@@ -372,7 +375,18 @@ static bool token_make(struct call *c, const char *route, const struct buf *cano
 	if (canon->len)
 		buf_append(&text, canon->data, canon->len);
 	uint8_t flags = 0;
-	if (text.len > TOKEN_TEXT_MAX) {
+	if (text.len > TOKEN_PLAIN_MAX) {
+		/* Long filters (a hundred match[id]s) still travel whole, deflated. */
+		uLongf zl = compressBound((uLong)text.len);
+		uint8_t *z = xmalloc(zl);
+		if (compress2(z, &zl, (const Bytef *)text.data, (uLong)text.len, 9) == Z_OK && zl <= TOKEN_TEXT_MAX) {
+			buf_reset(&text);
+			buf_append(&text, z, zl);
+			flags = TOKEN_ZLIB;
+		}
+		free(z);
+	}
+	if (flags == 0 && text.len > TOKEN_TEXT_MAX) {
 		uint8_t d[32];
 		crypto_sha256(text.data, text.len, d);
 		buf_reset(&text);
@@ -438,6 +452,20 @@ static bool token_read(struct call *c, const char *tok, const char *route, int64
 	const char *text = (const char *)p + 26;
 	size_t len = (size_t)n - TOKEN_MAC - 26;
 	*is_digest = p[25] & TOKEN_DIGEST;
+	uint8_t *inflated = NULL;
+	if (p[25] & TOKEN_ZLIB) {
+		/* Signed, so ours: still, inflate into a bounded buffer. */
+		uLongf il = 64 * 1024;
+		inflated = xmalloc(il);
+		if (uncompress(inflated, &il, (const Bytef *)text, (uLong)len) != Z_OK) {
+			free(inflated);
+			free(p);
+			bad_filter(c, "next", "not a token this server issued");
+			return false;
+		}
+		text = (const char *)inflated;
+		len = il;
+	}
 	bool route_ok;
 	if (*is_digest) {
 		route_ok = len == 32;
@@ -449,6 +477,7 @@ static bool token_read(struct call *c, const char *tok, const char *route, int64
 		if (route_ok)
 			buf_append(canon, text + rl + 1, len - rl - 1);
 	}
+	free(inflated);
 	free(p);
 	if (!route_ok) {
 		bad_filter(c, "next", "issued for another collection or resource");
@@ -762,7 +791,7 @@ static void status_entry(struct buf *b, int64_t n, const char *id, const char *v
 	if (version) {
 		int64_t us;
 		jw_key(&w, "version");
-		if (time_parse_rfc3339(version, strlen(version), &us, NULL) == 0) {
+		if (time_parse_rfc3339_any(version, strlen(version), &us, NULL) == 0) {
 			char t[40];
 			time_format_to(t, us, TIME_USEC);
 			jw_str(&w, t);

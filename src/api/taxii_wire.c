@@ -69,7 +69,7 @@ bool taxii_time_parse(const char *s, int64_t *out)
 	memcpy(tmp, s, n + 1);
 	if (n > 6 && tmp[n - 6] == ' ')
 		tmp[n - 6] = '+';
-	return time_parse_rfc3339(tmp, n, out, NULL) == 0;
+	return time_parse_rfc3339_any(tmp, n, out, NULL) == 0;
 }
 
 static bool ieq(const char *a, size_t n, const char *b)

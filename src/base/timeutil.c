@@ -60,7 +60,19 @@ static int is_leap(int y)
 	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 }
 
+static int parse(const char *s, size_t len, int64_t *out, struct err *e, int min_year);
+
 int time_parse_rfc3339(const char *s, size_t len, int64_t *out, struct err *e)
+{
+	return parse(s, len, out, e, 1970);
+}
+
+int time_parse_rfc3339_any(const char *s, size_t len, int64_t *out, struct err *e)
+{
+	return parse(s, len, out, e, 1);
+}
+
+static int parse(const char *s, size_t len, int64_t *out, struct err *e, int min_year)
 {
 	static const int mdays[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
 	int Y, M, D, h = 0, mi = 0, sec = 0;
@@ -69,7 +81,7 @@ int time_parse_rfc3339(const char *s, size_t len, int64_t *out, struct err *e)
 	if (len < 10 || digits(s, 4, &Y) || s[4] != '-' || digits(s + 5, 2, &M) || s[7] != '-' ||
 	    digits(s + 8, 2, &D))
 		goto bad;
-	if (Y < 1970 || M < 1 || M > 12 || D < 1)
+	if (Y < min_year || M < 1 || M > 12 || D < 1)
 		goto bad;
 	if (D > mdays[M - 1] + (M == 2 && is_leap(Y)))
 		goto bad;
@@ -110,7 +122,7 @@ int time_parse_rfc3339(const char *s, size_t len, int64_t *out, struct err *e)
 done:;
 	int64_t days = days_from_civil(Y, (unsigned)M, (unsigned)D);
 	int64_t t = days * 86400 + h * 3600 + mi * 60 + sec - offset_s;
-	if (t < 0)
+	if (t < 0 && min_year >= 1970)
 		goto bad;
 	*out = t * USEC_PER_SEC + frac_us;
 	return 0;
@@ -130,16 +142,20 @@ static char *put_digits(char *o, unsigned v, int width)
 /* Hand-rolled: it runs for every time stamp of every record an import writes. */
 size_t time_format_to(char *out, int64_t us, enum time_precision p)
 {
-	if (us < 0)
-		us = 0;
-	int64_t secs = us / USEC_PER_SEC;
-	int64_t frac = us % USEC_PER_SEC;
-	int64_t rem = secs % 86400;
+	/* Floor division, so that times before 1970 come out right too. */
+	int64_t secs = us / USEC_PER_SEC, frac = us % USEC_PER_SEC;
+	if (frac < 0)
+		secs--, frac += USEC_PER_SEC;
+	int64_t days = secs / 86400, rem = secs % 86400;
+	if (rem < 0)
+		days--, rem += 86400;
 	int y;
 	unsigned m, d;
-	civil_from_days(secs / 86400, &y, &m, &d);
+	civil_from_days(days, &y, &m, &d);
 	if (y > 9999)
 		y = 9999;
+	if (y < 0)
+		y = 0;
 	char *o = out;
 	o = put_digits(o, (unsigned)y, 4);
 	*o++ = '-';

@@ -4,7 +4,7 @@
  *
  * Parsing accepts `YYYY-MM-DDTHH:MM:SS[.f{1,9}](Z|±HH:MM)` ('t'/'z' and a
  * space for 'T' too) and a bare date `YYYY-MM-DD` (midnight UTC); fractions
- * beyond microseconds are truncated. Years 1970–9999 only.
+ * beyond microseconds are truncated. Years 1970–9999 (time_parse_rfc3339_any: 0001–9999).
  */
 #ifndef CAIRN_BASE_TIMEUTIL_H
 #define CAIRN_BASE_TIMEUTIL_H
@@ -23,6 +23,8 @@ int64_t time_mono_us(void);		/* monotonic, for durations */
 
 /* Returns 0 and sets *out, or ERR_INVALID with a message in e. */
 int time_parse_rfc3339(const char *s, size_t len, int64_t *out, struct err *e) CAIRN_MUST_USE;
+/* The same for any year from 0001 (negative µs before 1970): STIX and TAXII time stamps. */
+int time_parse_rfc3339_any(const char *s, size_t len, int64_t *out, struct err *e) CAIRN_MUST_USE;
 
 enum time_precision { TIME_SEC = 0, TIME_MSEC = 3, TIME_USEC = 6 };
 

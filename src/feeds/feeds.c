@@ -161,7 +161,7 @@ static void import_opts_of(const struct feed_def *f, struct import_opts *o)
 	o->defaults.type = f->type[0] ? ioc_type_from_name(f->type, strlen(f->type)) : IOC_NONE;
 	o->defaults.score = f->confidence;
 	o->defaults.feed = f->name;
-	o->defaults.category = f->category[0] ? f->category : NULL;
+	o->defaults.category = f->category[0] ? f->category : "threat-intel";	/* as cairn import */
 	o->defaults.tlp = f->tlp[0] ? f->tlp : NULL;
 	o->defaults.origin = "feed";
 	for (int i = 0; i < f->ntags && i < 16; i++)
@@ -219,9 +219,17 @@ static int gunzip(struct buf *in, int64_t cap, struct err *e)
 	return 0;
 }
 
+static const bool *abort_flag;
+
+void feeds_set_abort(const bool *flag)
+{
+	abort_flag = flag;
+}
+
 static void http_conf_of(const struct feed_def *f, struct hc_conf *hc)
 {
 	memset(hc, 0, sizeof(*hc));
+	hc->abort = abort_flag;
 	hc->max_body = (size_t)f->max_bytes;
 	const char *secret = f->secret_env[0] ? getenv(f->secret_env) : NULL;
 	if (!strcmp(f->auth, "basic")) {
@@ -366,6 +374,10 @@ int feed_run(struct store *s, const struct config *cfg, const char *name, int64_
 	if (prc == 0)
 		prc = !strcmp(f.format, "taxii") ? pull_taxii(s, &f, &fd.row, r, &pe) : pull_url(s, &f, &fd.row, r, &pe);
 	fd.row.last_run = now;
+	if (prc != 0 && abort_flag && __atomic_load_n(abort_flag, __ATOMIC_ACQUIRE)) {
+		free(fd.def);	/* stopped by a server shutdown: not the feed's failure */
+		return 0;
+	}
 	if (prc == 0) {
 		snprintf(r->status, sizeof(r->status), "%s", r->not_modified ? "not modified" : "ok");
 		fd.row.last_ok = now;
@@ -387,7 +399,8 @@ int feed_run(struct store *s, const struct config *cfg, const char *name, int64_
 	snprintf(fd.row.last_status, sizeof(fd.row.last_status), "%s", r->status);
 	rc = store_feed_def_state(s, &fd.row, e);
 	if (rc == 0 && prc == 0 && !r->not_modified)
-		rc = store_feed_note(s, fd.name, f.category, r->read, r->added, r->updated, r->rejected, e);
+		rc = store_feed_note(s, fd.name, f.category[0] ? f.category : "threat-intel", r->read, r->added,
+				     r->updated, r->rejected, e);
 	free(fd.def);
 	return rc;
 }

@@ -69,6 +69,9 @@ struct feed_result {
 int feed_run(struct store *s, const struct config *cfg, const char *name, int64_t now,
 	     struct feed_result *r, struct err *e) CAIRN_MUST_USE;
 
+/* A flag that, once true, aborts pulls in flight (a stopping server sets it). */
+void feeds_set_abort(const bool *flag);
+
 /* Runs every feed whose next_run has come; *ran gets how many. */
 int feeds_run_due(struct store *s, const struct config *cfg, int64_t now, int *ran, struct err *e);
 

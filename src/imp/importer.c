@@ -497,6 +497,9 @@ static int run_json(struct run *run, struct err *e)
 			json_decref(o);
 			continue;
 		}
+		/* --feed (or a feed definition) names the source, whatever the record says. */
+		if (run->o->feed_given && run->o->defaults.feed)
+			in->feed = run->o->defaults.feed;
 		/* The input borrows strings from o: move them into the arena. */
 		const char **own[] = { &in->feed, &in->category, &in->reference_url, &in->origin, &in->context };
 		for (size_t k = 0; k < sizeof(own) / sizeof(own[0]); k++)

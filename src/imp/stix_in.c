@@ -143,6 +143,99 @@ static int64_t time_field(json_t *o, const char *k, bool *bad)
 	return us;
 }
 
+/* An object's own time stamp, any year (STIX allows dates before 1970). */
+static int64_t stix_time(json_t *o, const char *k, bool *bad)
+{
+	json_t *v = json_object_get(o, k);
+	int64_t us = 0;
+	if (v && (!json_is_string(v) ||
+		  time_parse_rfc3339_any(json_string_value(v), json_string_length(v), &us, NULL)))
+		*bad = true;
+	return us;
+}
+
+/* Whether s is "<type>--<UUID>" (type given, or any valid type when NULL). */
+static bool is_ref(const char *s, const char *type)
+{
+	const char *dash = s ? strstr(s, "--") : NULL;
+	if (dash == NULL || dash == s)
+		return false;
+	if (type && ((size_t)(dash - s) != strlen(type) || strncmp(s, type, strlen(type))))
+		return false;
+	return uuid_valid(dash + 2, strlen(dash + 2));
+}
+
+static bool string_list(json_t *v)
+{
+	size_t i;
+	json_t *x;
+	if (!json_is_array(v))
+		return false;
+	json_array_foreach(v, i, x)
+		if (!json_is_string(x))
+			return false;
+	return true;
+}
+
+/*
+ * The common properties' types and forms (STIX 2.1 part 3.2), and the property-name rule
+ * (part 3.1: ASCII letters, digits and '_', 3 to 250 characters; 'id' and 'x_' included),
+ * for what producers get wrong most. The reason, or NULL.
+ */
+static const char *common_invalid(json_t *o, const char *type)
+{
+	const char *k;
+	json_t *v;
+	json_object_foreach(o, k, v) {
+		size_t n = strlen(k);
+		if (n > 250 || (n < 3 && strcmp(k, "id")) ||
+		    strspn(k, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != n)
+			return "a property name is not 3-250 letters, digits or '_'";
+	}
+	if ((v = json_object_get(o, "created_by_ref")) && !is_ref(json_string_value(v), "identity"))
+		return "'created_by_ref' is not an identity id";
+	if ((v = json_object_get(o, "revoked")) && !json_is_boolean(v))
+		return "'revoked' is not a boolean";
+	if ((v = json_object_get(o, "labels")) && !string_list(v))
+		return "'labels' is not a list of strings";
+	if ((v = json_object_get(o, "confidence")) &&
+	    (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 100))
+		return "'confidence' is not an integer from 0 to 100";
+	if ((v = json_object_get(o, "lang")) && !json_is_string(v))
+		return "'lang' is not a string";
+	if ((v = json_object_get(o, "object_marking_refs"))) {
+		size_t i;
+		json_t *x;
+		if (!json_is_array(v))
+			return "'object_marking_refs' is not a list";
+		json_array_foreach(v, i, x)
+			if (!is_ref(json_string_value(x), "marking-definition"))
+				return "'object_marking_refs' holds something other than marking-definition ids";
+	}
+	if ((v = json_object_get(o, "external_references"))) {
+		size_t i;
+		json_t *x;
+		if (!json_is_array(v))
+			return "'external_references' is not a list";
+		json_array_foreach(v, i, x)
+			if (!json_is_object(x) || !json_is_string(json_object_get(x, "source_name")))
+				return "an external reference has no 'source_name'";
+	}
+	if ((v = json_object_get(o, "name")) && !json_is_string(v))
+		return "'name' is not a string";
+	if (!strcmp(type, "malware") && (v = json_object_get(o, "is_family")) && !json_is_boolean(v))
+		return "'is_family' is not a boolean";
+	if (!strcmp(type, "indicator")) {
+		bool bad = false;
+		int64_t from = stix_time(o, "valid_from", &bad), until = stix_time(o, "valid_until", &bad);
+		if (bad)
+			return "'valid_from' or 'valid_until' is not an RFC 3339 timestamp";
+		if (json_object_get(o, "valid_until") && json_object_get(o, "valid_from") && until <= from)
+			return "'valid_until' is not after 'valid_from'";
+	}
+	return NULL;
+}
+
 /* The ATT&CK ids an object cites (external references), into in. */
 static void techniques_of(json_t *o, struct ioc_input *in, struct arena *ar)
 {
@@ -304,19 +397,23 @@ static int one_object_21(struct stix_run *sr, json_t *o, json_t *sv, const char 
 	} else if (!json_is_string(sv) || strcmp(json_string_value(sv), "2.1")) {
 		return reject_obj(sr, id, "'spec_version' is not 2.1"), 0;
 	}
-	bool bad = false;
-	int64_t created = time_field(o, "created", &bad);
-	int64_t modified = time_field(o, "modified", &bad);
+	bool bad = false, has_created = json_object_get(o, "created") != NULL;
+	bool has_modified = json_object_get(o, "modified") != NULL;
+	int64_t created = stix_time(o, "created", &bad);
+	int64_t modified = stix_time(o, "modified", &bad);
 	if (bad)
 		return reject_obj(sr, id, "'created' or 'modified' is not an RFC 3339 timestamp"), 0;
 	if (!is_sco(type)) {
-		if (created == 0)
+		if (!has_created)
 			return reject_obj(sr, id, "'created' is required"), 0;
-		if (modified == 0 && strcmp(type, "marking-definition"))
+		if (!has_modified && strcmp(type, "marking-definition"))
 			return reject_obj(sr, id, "'modified' is required"), 0;
-		if (modified && modified < created)
+		if (has_modified && modified < created)
 			return reject_obj(sr, id, "'modified' is before 'created'"), 0;
 	}
+	const char *broken = common_invalid(o, type);
+	if (broken)
+		return reject_obj(sr, id, broken), 0;
 	const char *missing = missing_required(o, type);
 	if (missing) {
 		char why[96];
@@ -372,7 +469,8 @@ static int one_object_21(struct stix_run *sr, json_t *o, json_t *sv, const char 
 	oi->stix_id = arena_strdup(&sr->obj_ar, id);
 	oi->type = arena_strdup(&sr->obj_ar, type);
 	oi->spec_version = as_sent ? "2.0" : "2.1";
-	oi->modified = modified ? modified : created;
+	oi->modified = has_modified ? modified : created;
+	oi->versioned = has_modified || has_created;
 	oi->revoked = json_is_true(json_object_get(o, "revoked"));
 	sr->queued = true;
 	if (sr->nobjs == OBJ_BATCH)

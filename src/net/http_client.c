@@ -163,11 +163,27 @@ static const char *redact(const char *url, char *out, size_t cap)
 	return out;
 }
 
-static void sleep_ms(int64_t ms)
+static bool aborted(const struct hc_conf *c)
 {
-	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
-	while (nanosleep(&ts, &ts) != 0)
-		;
+	return c->abort && __atomic_load_n(c->abort, __ATOMIC_ACQUIRE);
+}
+
+/* Sleeps ms, in steps of 100 ms so that an abort ends the wait. */
+static void sleep_ms(const struct hc_conf *c, int64_t ms)
+{
+	while (ms > 0 && !aborted(c)) {
+		int64_t step = ms < 100 ? ms : 100;
+		struct timespec ts = { 0, (long)step * 1000000L };
+		while (nanosleep(&ts, &ts) != 0)
+			;
+		ms -= step;
+	}
+}
+
+static int on_progress(void *ctx, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+	(void)dt, (void)dn, (void)ut, (void)un;
+	return aborted(ctx) ? 1 : 0;	/* non-zero aborts the transfer */
 }
 
 static bool retryable(long status)
@@ -209,6 +225,11 @@ int http_client_do(struct http_client *hc, const struct hc_request *rq, struct h
 		curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
 		curl_easy_setopt(h, CURLOPT_HEADERDATA, &s);
 		curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)c->max_body);
+		if (c->abort) {
+			curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+			curl_easy_setopt(h, CURLOPT_XFERINFODATA, (void *)c);
+			curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+		}
 		if (c->ca_file)
 			curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_file);
 		if (c->client_cert)
@@ -261,7 +282,7 @@ int http_client_do(struct http_client *hc, const struct hc_request *rq, struct h
 		if (cc == CURLE_OK)
 			curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
 		rs->status = status;
-		bool last = attempt == attempts;
+		bool last = attempt == attempts || aborted(c);
 		if (cc == CURLE_OK && (!retryable(status) || last))
 			return 0;
 		if (cc != CURLE_OK && last)
@@ -276,7 +297,7 @@ int http_client_do(struct http_client *hc, const struct hc_request *rq, struct h
 		log_info("%s: %s; retrying in %lld ms (attempt %d of %d)", shown,
 			 cc == CURLE_OK ? "server busy" : (errbuf[0] ? errbuf : curl_easy_strerror(cc)),
 			 (long long)ms, attempt + 1, attempts);
-		sleep_ms(ms);
+		sleep_ms(c, ms);
 		wait_ms *= 2;
 	}
 	return err_set(e, ERR_IO, "%s: no answer", shown);

@@ -34,6 +34,8 @@ struct hc_conf {
 	int retries;			/* further attempts after the first; 0 = 3, -1 = none */
 	int64_t backoff_ms;		/* first wait, doubled each time; default 500 */
 	int64_t max_wait_s;		/* cap of one wait, Retry-After included; default 60 */
+	const bool *abort;		/* when it turns true, a transfer or wait in progress ends
+					 * (read atomically); NULL = never */
 };
 
 #define HC_MAX_HEADERS 32

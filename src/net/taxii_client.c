@@ -61,9 +61,20 @@ static int taxii_get(struct http_client *hc, const char *url, struct hc_response
 		if (title || desc)
 			err_set(e, ERR_IO, "TAXII server answered %ld: %.120s%s%.240s", rs->status,
 				title ? title : "", title && desc ? ": " : "", desc ? desc : "");
-		else
-			err_set(e, ERR_IO, "TAXII server answered %ld: %.240s", rs->status,
-				rs->body.data ? rs->body.data : "");
+		else {
+			/* Whatever else came: its first line, printable characters only. */
+			char shown[241];
+			size_t n = 0;
+			for (size_t i = 0; i < rs->body.len && n < sizeof(shown) - 1; i++) {
+				unsigned char ch = (unsigned char)rs->body.data[i];
+				if (ch == '\n' || ch == '\r')
+					break;
+				if (ch >= 0x20 && ch != 0x7f)
+					shown[n++] = (char)ch;
+			}
+			shown[n] = '\0';
+			err_set(e, ERR_IO, "TAXII server answered %ld%s%s", rs->status, n ? ": " : "", shown);
+		}
 		json_decref(err);
 		return ERR_IO;
 	}

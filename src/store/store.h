@@ -115,10 +115,12 @@ int store_feed_note(struct store *s, const char *feed, const char *category, int
 /* One object version from outside (a STIX import, a TAXII add). */
 struct object_input {
 	const char *stix_id, *type, *spec_version;	/* spec_version NULL = "2.1" */
-	int64_t modified;	/* µs; created for objects without modified; 0 for neither */
+	int64_t modified;	/* µs; created for objects without modified; see versioned */
 	bool revoked;
 	const char *json;	/* the serialized object as it will be served */
 	size_t json_len;
+	bool versioned;		/* it has modified or created; else (SCOs) its one version is
+				 * its first date_added */
 	bool existed;		/* set by store_objects_put: that version was already held */
 };
 

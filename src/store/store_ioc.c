@@ -1220,7 +1220,7 @@ int store_objects_put(struct store *s, struct object_input *in, size_t n, int64_
 		while ((step = sqlite3_step(have)) == SQLITE_ROW) {
 			held++;
 			/* Objects without modified or created (SCOs) have one version: their first. */
-			if (in[i].modified == 0 || sqlite3_column_int64(have, 0) == in[i].modified)
+			if (!in[i].versioned || sqlite3_column_int64(have, 0) == in[i].modified)
 				same = true;
 		}
 		sqlite3_reset(have);
@@ -1242,7 +1242,7 @@ int store_objects_put(struct store *s, struct object_input *in, size_t n, int64_
 		const char *spec = in[i].spec_version ? in[i].spec_version : "2.1";
 		bind_text(st, 1, in[i].stix_id);
 		bind_text(st, 2, in[i].type);
-		sqlite3_bind_int64(st, 3, in[i].modified ? in[i].modified : date_added);
+		sqlite3_bind_int64(st, 3, in[i].versioned ? in[i].modified : date_added);
 		sqlite3_bind_int64(st, 4, date_added);
 		sqlite3_bind_int(st, 5, in[i].revoked);
 		sqlite3_bind_null(st, 6);

@@ -78,7 +78,7 @@ static int put_object(struct store *s, const char *type, const char *id, int64_t
 	snprintf(json, sizeof(json), "{\"type\":\"%s\",\"id\":\"%s\",\"modified\":\"%s\"}", type, id, mod);
 	struct object_input in = {
 		.stix_id = id, .type = type, .spec_version = spec, .modified = modified,
-		.json = json, .json_len = strlen(json),
+		.versioned = modified != 0, .json = json, .json_len = strlen(json),
 	};
 	int64_t added = 0, unchanged = 0;
 	struct err e = { 0 };
