@@ -200,6 +200,8 @@ static void dispatch(struct call *c)
 		c->route = R_STATS;
 	else if (path_is(p, "/api/v1/iocs/stix"))
 		c->route = R_STIX;
+	else if (path_is(p, "/api/v1/iocs/ecs"))
+		c->route = R_ECS;
 	else if (path_is(p, "/api/v1/lookup"))
 		c->route = method_is(c, "POST") ? R_LOOKUP_BULK : R_LOOKUP;
 	else if (path_is(p, "/api/v1/usage"))
@@ -232,6 +234,8 @@ static void dispatch(struct call *c)
 		{ get ? h_stats(c) : method_not_allowed(c, "GET"); return; }
 	case R_STIX:
 		{ get ? h_stix(c) : method_not_allowed(c, "GET"); return; }
+	case R_ECS:
+		{ get ? h_ecs(c) : method_not_allowed(c, "GET"); return; }
 	case R_LOOKUP:
 		{ get ? h_lookup(c) : method_not_allowed(c, "GET, POST"); return; }
 	case R_LOOKUP_BULK:

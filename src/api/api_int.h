@@ -182,6 +182,7 @@ void h_submit(struct call *c);
 void h_revoke(struct call *c, const char *id);
 void h_stats(struct call *c);
 void h_stix(struct call *c);
+void h_ecs(struct call *c);
 /* The REST form of a record. */
 void render_record(struct jw *w, const struct ioc_record *r);
 void meta_open(struct call *c, struct jw *w);	/* writes "meta":{ generated_at, feed_version, source */

@@ -6,15 +6,17 @@
 
 #include "base/timeutil.h"
 #include "cli/cli.h"
+#include "export/ecs.h"
 #include "export/export.h"
 #include "store/store.h"
 
 static const char usage[] =
-	"usage: cairn export --format stix [FILTERS] [-o FILE]\n"
+	"usage: cairn export --format stix|ecs [FILTERS] [-o FILE]\n"
 	"\n"
 	"Writes the bytes GET /api/v1/iocs/stix serves for the same filters (with --since given\n"
 	"explicitly, as the API clamps it to the key's lookback), streaming, to FILE or stdout.\n"
-	"  --format stix             a STIX 2.1 bundle (the only export format so far)\n"
+	"  --format stix             a STIX 2.1 bundle\n"
+	"  --format ecs              ECS documents, one a line (GET /api/v1/iocs/ecs; docs/ecs.md)\n"
 	"  --type T[,T...]           indicator types\n"
 	"  --confidence C[,C...]     high, medium, low, none\n"
 	"  --min-score N             0-100\n"
@@ -26,6 +28,9 @@ static const char usage[] =
 	"  --objects                 a bare JSON array of objects instead of a bundle\n"
 	"  --no-identity, --no-markings   leave out cairn's identity / the TLP definitions\n"
 	"  --include-custom          also ATT&CK tactics, as custom x-mitre-tactic objects\n"
+	"  --profile P               ecs: ecs (default) or ti_custom\n"
+	"  --expiration-duration D   ecs: the ioc_expiration_duration, e.g. 90d (default), 12h, 1d12h\n"
+	"  --feed-name N, --feed-reference URL   ecs: threat.feed.* (default name: cairn)\n"
 	"  -o FILE                   output file (default: stdout)\n"
 	"  --db PATH                 database (default $CAIRN_DB, else ./cairn.db)\n";
 
@@ -69,10 +74,13 @@ int cmd_export(int argc, char **argv)
 		{ "tlp", required_argument, NULL, 'T' }, { "objects", no_argument, NULL, 'O' },
 		{ "no-identity", no_argument, NULL, 'N' }, { "no-markings", no_argument, NULL, 'M' },
 		{ "include-custom", no_argument, NULL, 'U' }, { "output", required_argument, NULL, 'o' }, { "db", required_argument, NULL, 'd' },
+		{ "profile", required_argument, NULL, 'P' }, { "expiration-duration", required_argument, NULL, 'E' },
+		{ "feed-name", required_argument, NULL, 'F' }, { "feed-reference", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
 	struct ioc_filter f;
 	struct stix_export_opts o = { .identity = true, .markings = true };
+	struct ecs_opts eo = { .profile = ECS_PROFILE_ECS, .feed_name = "cairn", .expiration_text = "90d" };
 	const char *format = NULL, *out = NULL, *db = NULL;
 	struct err e = { 0 };
 	int c;
@@ -136,17 +144,36 @@ int cmd_export(int argc, char **argv)
 		case 'U': o.custom = true; break;
 		case 'N': o.identity = false; break;
 		case 'M': o.markings = false; break;
+		case 'P':
+			if (ecs_profile_from_name(optarg) < 0) {
+				cli_fail("export", "--profile must be ecs or ti_custom");
+				return 2;
+			}
+			eo.profile = (enum ecs_profile)ecs_profile_from_name(optarg);
+			break;
+		case 'E':
+			if (ecs_parse_duration(optarg) < 0) {
+				cli_fail("export", "--expiration-duration: expected e.g. 90d, 12h, 30m or 1d12h");
+				return 2;
+			}
+			eo.expiration_text = optarg;
+			break;
+		case 'F': eo.feed_name = optarg; break;
+		case 'R': eo.feed_reference = optarg; break;
 		case 'o': out = optarg; break;
 		case 'd': db = optarg; break;
 		case 'h': fputs(usage, stdout); return 0;
 		default: fputs(usage, stderr); return 2;
 		}
 	}
-	if (format == NULL || strcmp(format, "stix") != 0) {
-		cli_fail("export", format ? "--format %s is not available in this version (stix)"
-					  : "--format is required (stix)%s", format ? format : "");
+	bool ecs = format && !strcmp(format, "ecs");
+	if (format == NULL || (strcmp(format, "stix") != 0 && !ecs)) {
+		cli_fail("export", format ? "--format %s is not available in this version (stix, ecs)"
+					  : "--format is required (stix, ecs)%s", format ? format : "");
 		return 2;
 	}
+	eo.expiration_us = ecs_parse_duration(eo.expiration_text);
+	eo.tlp = o.tlp;
 	if (optind < argc) {
 		cli_fail("export", "unexpected argument '%s'", argv[optind]);
 		return 2;
@@ -163,8 +190,9 @@ int cmd_export(int argc, char **argv)
 		return 1;
 	}
 	struct export_sink sink = { file_sink, fp };
-	int64_t n = 0, skipped = 0;
-	int rc = export_stix(s, &f, &o, &sink, &n, &skipped, &e);
+	int64_t n = 0, skipped = 0, docs = 0;
+	int rc = ecs ? export_ecs(s, &f, &eo, o.tlp, &sink, &n, &skipped, &docs, &e)
+		     : export_stix(s, &f, &o, &sink, &n, &skipped, &e);
 	if (fflush(fp) != 0 && rc == 0)
 		rc = err_set(&e, ERR_IO, "writing the output failed");
 	if (out && fclose(fp) != 0 && rc == 0)
@@ -176,8 +204,11 @@ int cmd_export(int argc, char **argv)
 	}
 	if (out)
 		fprintf(stderr, "cairn export: %lld records written to %s\n", (long long)n, out);
-	if (skipped)
+	if (skipped && !ecs)
 		fprintf(stderr, "cairn export: %lld ATT&CK tactics left out (--include-custom adds them)\n",
+			(long long)skipped);
+	if (skipped && ecs)
+		fprintf(stderr, "cairn export: %lld records without an indicator (CVEs, ATT&CK) left out\n",
 			(long long)skipped);
 	return 0;
 }
