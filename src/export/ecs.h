@@ -28,8 +28,9 @@
  * only. The input is never kept.
  *
  * Limits. Input up to ECS_MAX_INPUT bytes, nested up to ECS_MAX_DEPTH; at most
- * ECS_MAX_PARTS documents per object (profile ecs: a pattern with more OR
- * alternatives than that is mapped to one document holding every value).
+ * ECS_MAX_PARTS documents per object, and no more than ECS_MAX_OUTPUT bytes of
+ * repeated input over them (profile ecs: a pattern with more OR alternatives
+ * than that is mapped to one document holding every value).
  */
 #ifndef CAIRN_EXPORT_ECS_H
 #define CAIRN_EXPORT_ECS_H
@@ -43,6 +44,7 @@
 #define ECS_MAX_INPUT (4 * 1024 * 1024)
 #define ECS_MAX_DEPTH 64
 #define ECS_MAX_PARTS 1024
+#define ECS_MAX_OUTPUT (64 * 1024 * 1024)
 
 /* The three reasons of MAPPING.md §7, exactly as Elastic writes them. */
 #define ECS_REASON_VALID_UNTIL "Expiration set from valid_until field"

@@ -73,9 +73,10 @@ const char *ecs_ti_type(const char *pattern, size_t len);
 void ecs_ti_extract(struct arena *a, const char *pattern, size_t len, const char *type, struct ecs_vals *v);
 
 /* Profile ecs: the pattern's alternatives, each a struct ecs_vals. Returns how many (at least
- * one), with *out in a; *error gets a message when the pattern does not parse (one empty set). */
-size_t ecs_std_extract(struct arena *a, const char *pattern, size_t len, struct ecs_vals **out,
-		       const char **error);
+ * one, at most max_parts: beyond, one set with every value), with *out in a; *error gets a
+ * message when the pattern does not parse (one empty set). */
+size_t ecs_std_extract(struct arena *a, const char *pattern, size_t len, size_t max_parts,
+		       struct ecs_vals **out, const char **error);
 
 /* Dates (ecs_time.c). Output buffers: at least 32 bytes. */
 bool ecs_time_iso8601(const char *s, size_t n, int64_t *us);

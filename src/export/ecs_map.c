@@ -730,7 +730,11 @@ static void extract(struct map *m)
 	const char *ptype = prop_str(m, "pattern_type");
 	if (pattern && (ptype == NULL || !strcmp(ptype, "stix"))) {
 		const char *why = NULL;
-		m->nalts = ecs_std_extract(&m->a, pattern, plen, &m->alts, &why);
+		/* Each document repeats the object (event.original, stix.*): bound what one object
+		 * can make us write. */
+		size_t max_parts = ECS_MAX_OUTPUT / (m->rawlen ? m->rawlen : 1);
+		max_parts = max_parts < 1 ? 1 : max_parts > ECS_MAX_PARTS ? ECS_MAX_PARTS : max_parts;
+		m->nalts = ecs_std_extract(&m->a, pattern, plen, max_parts, &m->alts, &why);
 		if (why)
 			add_error(m, "pattern: %s", why);
 	} else {

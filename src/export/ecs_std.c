@@ -7,7 +7,7 @@
  * alternatives; AND and FOLLOWEDBY join what must be seen together. So
  * [a = 1 AND (b = 2 OR c IN (3, 4))] gives {a,b}, {a,c=3}, {a,c=4}: three
  * documents, each one thing to match. Qualifiers are ignored. The product is
- * counted before it is built; past ECS_MAX_PARTS alternatives (or ATOM_CAP
+ * counted before it is built; past max_parts alternatives (or ATOM_CAP
  * comparisons in all) the pattern is mapped as one document holding every
  * value, as ti_custom does.
  *
@@ -505,8 +505,8 @@ typed:
 		ecs_vals_type(v, type);
 }
 
-size_t ecs_std_extract(struct arena *a, const char *pattern, size_t len, struct ecs_vals **out,
-		       const char **error)
+size_t ecs_std_extract(struct arena *a, const char *pattern, size_t len, size_t max_parts,
+		       struct ecs_vals **out, const char **error)
 {
 	struct stix_pattern *pat = NULL;
 	struct err e = { 0 };
@@ -520,7 +520,7 @@ size_t ecs_std_extract(struct arena *a, const char *pattern, size_t len, struct 
 	const struct stix_obs *root = stix_pattern_root(pat);
 	struct size sz = obs_size(root);
 	struct alts alts;
-	if (sz.alts <= ECS_MAX_PARTS && sz.atoms <= ATOM_CAP) {
+	if (sz.alts <= max_parts && sz.atoms <= ATOM_CAP) {
 		alts = obs_dnf(a, root);
 	} else {
 		size_t cap = ATOM_CAP;

@@ -452,6 +452,62 @@ static void bad_input(void)
 		}
 }
 
+/* Profile ecs: a pattern in disjunctive normal form, and the fallback past ECS_MAX_PARTS. */
+static void alternatives(void)
+{
+	struct ecs_opts o = { .profile = ECS_PROFILE_ECS };
+	struct got g;
+	struct err e = { 0 };
+	struct buf b = BUF_INIT;
+	buf_puts(&b, "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--1\",\"pattern\":"
+		     "\"[ipv4-addr:value = '10.0.0.1' AND (ipv4-addr:value = '10.0.0.2' OR "
+		     "ipv4-addr:value IN ('10.0.0.3', '10.0.0.4'))]\"}");
+	CHECK_INT(map(b.data, b.len, &o, &g, &e), 0);
+	CHECK_INT(json_array_size(g.docs), 3);
+	static const char *const second[3] = { "10.0.0.2", "10.0.0.3", "10.0.0.4" };
+	for (size_t i = 0; i < 3 && i < json_array_size(g.docs); i++) {
+		json_t *ip = json_object_get(json_object_get(json_object_get(json_array_get(g.docs, i), "threat"),
+							     "indicator"), "ip");
+		CHECK_INT(json_array_size(ip), 2);
+		CHECK_STR(json_string_value(json_array_get(ip, 0)), "10.0.0.1");
+		CHECK_STR(json_string_value(json_array_get(ip, 1)), second[i]);
+		json_t *m = json_array_get(g.meta, i);
+		CHECK_INT(json_integer_value(json_object_get(m, "part")), (long long)i);
+		CHECK_INT(json_integer_value(json_object_get(m, "nparts")), 3);
+	}
+	/* distinct ids per part, stable latest ids */
+	CHECK(!json_equal(json_object_get(json_array_get(g.meta, 0), "doc_id"),
+			  json_object_get(json_array_get(g.meta, 1), "doc_id")));
+	CHECK_STR(json_string_value(json_object_get(json_array_get(g.meta, 2), "latest_id")), "indicator--1#2");
+	got_free(&g);
+
+	/* 2^11 alternatives: more than ECS_MAX_PARTS, so one document with all 22 addresses */
+	buf_reset(&b);
+	buf_puts(&b, "{\"type\":\"indicator\",\"id\":\"indicator--2\",\"pattern\":\"");
+	for (int i = 0; i < 11; i++)
+		buf_printf(&b, "%s[ipv4-addr:value = '10.1.%d.1' OR ipv4-addr:value = '10.1.%d.2']", i ? " AND " : "",
+			   i, i);
+	buf_puts(&b, "\"}");
+	CHECK_INT(map(b.data, b.len, &o, &g, &e), 0);
+	CHECK_INT(json_array_size(g.docs), 1);
+	json_t *ip = json_object_get(json_object_get(json_object_get(json_array_get(g.docs, 0), "threat"),
+						     "indicator"), "ip");
+	CHECK_INT(json_array_size(ip), 22);
+	CHECK_INT(json_integer_value(json_object_get(json_array_get(g.meta, 0), "nparts")), 1);
+	got_free(&g);
+
+	/* an invalid pattern is recorded, and the object still maps */
+	buf_reset(&b);
+	buf_puts(&b, "{\"type\":\"indicator\",\"id\":\"indicator--3\",\"pattern\":\"[ipv4-addr:value = \"}");
+	CHECK_INT(map(b.data, b.len, &o, &g, &e), 0);
+	CHECK_INT(json_array_size(g.docs), 1);
+	json_t *msg = json_object_get(json_object_get(json_array_get(g.docs, 0), "error"), "message");
+	CHECK(json_array_size(msg) == 1 && !strncmp(json_string_value(json_array_get(msg, 0)), "pattern: ", 9));
+	CHECK(json_is_true(json_object_get(json_array_get(g.meta, 0), "pipeline_error")));
+	got_free(&g);
+	buf_cleanup(&b);
+}
+
 static void durations(void)
 {
 	CHECK_INT(ecs_parse_duration("90d"), 90 * USEC_PER_DAY);
@@ -482,6 +538,7 @@ int main(void)
 	own_vectors();
 	ids();
 	bad_input();
+	alternatives();
 	durations();
 	return check_summary("test_ecs");
 }
