@@ -17,7 +17,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <jansson.h>
+
 #include "base/arena.h"
+#include "base/buf.h"
 #include "base/timeutil.h"
 #include "export/ecs.h"
 
@@ -91,5 +94,40 @@ bool ecs_ipv6(const char *s, size_t n);
  * reading (unescaped commas, keys trimmed, values as they are) or, strict, RFC 4514's (keys any
  * case, values trimmed and unescaped). */
 void ecs_rdn_split(struct arena *a, struct ecs_vals *v, int base, const char *dn, size_t n, bool strict);
+
+/* ---- the document writer (ecs_json.c) ---- */
+
+#define OW_MAX (ECS_MAX_DEPTH + 8)
+
+struct ow {
+	struct buf *b;
+	bool collapse;		/* ti_custom: each "\\\\" of a string value becomes "\\" */
+	bool prune;		/* leave out null, "" and containers that end up empty */
+	int depth, open;	/* levels begun / levels actually written */
+	const char *pend[OW_MAX];
+	bool first[OW_MAX];
+};
+
+/* A list field's values: text, integers, or Java Integers (32 bits; past one that does not
+ * convert, the rest stay text, as Elastic's foreach leaves them). */
+enum list_kind { L_STR, L_INT, L_INT32 };
+
+void ow_str(struct ow *w, const char *s, size_t n);	/* a string value (halved if w->collapse) */
+void ow_key(struct ow *w, const char *k);		/* writes pending objects, then "k": */
+void ow_begin(struct ow *w, const char *k);		/* an object, written only if a member is */
+void ow_end(struct ow *w);
+void ow_kstr(struct ow *w, const char *k, const char *s, size_t n);
+void ow_kcstr(struct ow *w, const char *k, const char *s);	/* NULL: nothing */
+void ow_json(struct ow *w, json_t *v);
+bool ow_pruned(const struct ow *w, json_t *v);
+void ow_kjson(struct ow *w, const char *k, json_t *v);		/* NULL or pruned: nothing */
+void ow_klist(struct ow *w, const char *k, const struct ecs_list *l, enum list_kind kind);
+void ow_kscalar(struct ow *w, const char *k, const struct ecs_list *l);	/* the last value */
+bool ecs_int_text(const char *s, size_t n, bool int32, long long *out);
+
+/* Elasticsearch's fingerprint processor: each value after a zero byte (ecs_json.c). */
+void ecs_fp_bytes(struct buf *b, const void *p, size_t n);
+void ecs_fp_value(struct buf *b, json_t *v);
+void ecs_base64(const unsigned char *p, size_t n, char *out);	/* out: 4 * ceil(n / 3) + 1 */
 
 #endif

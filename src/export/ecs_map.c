@@ -13,18 +13,14 @@
  * object only when a member is actually written, so empty objects vanish.
  */
 #include <jansson.h>
-#include <limits.h>
 #include <stdarg.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "base/buf.h"
 #include "base/crypto.h"
-#include "base/xmalloc.h"
 #include "export/ecs_int.h"
-#include "json/jw.h"
 
 #define ECS_VERSION "8.17.0"
 #define TI_PIPELINE "logs-ti_custom.indicator-1.8.4"
@@ -144,281 +140,6 @@ static const struct { const char *id, *tlp, *version; int rank; } tlp_marks[] = 
 	{ "marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed", "RED", "1.0", 4 },
 	{ "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1", "RED", "2.0", 4 },
 };
-
-/* ---- the writer ---- */
-
-#define OW_MAX (ECS_MAX_DEPTH + 8)
-
-struct ow {
-	struct buf *b;
-	bool collapse;		/* ti_custom: each "\\\\" of a string value becomes "\\" */
-	bool prune;		/* leave out null, "" and containers that end up empty */
-	int depth, open;	/* levels begun / levels actually written */
-	const char *pend[OW_MAX];
-	bool first[OW_MAX];
-};
-
-static void str_body(struct ow *w, const char *s, size_t n)
-{
-	if (!w->collapse) {
-		json_escape(w->b, s, n);
-		return;
-	}
-	size_t from = 0, i = 0;
-	while (i + 1 < n) {
-		if (s[i] == '\\' && s[i + 1] == '\\') {
-			json_escape(w->b, s + from, i + 1 - from);
-			i += 2;
-			from = i;
-		} else {
-			i++;
-		}
-	}
-	json_escape(w->b, s + from, n - from);
-}
-
-static void put_str(struct ow *w, const char *s, size_t n)
-{
-	buf_putc(w->b, '"');
-	str_body(w, s, n);
-	buf_putc(w->b, '"');
-}
-
-static void raw_key(struct buf *b, const char *k, size_t n)
-{
-	buf_putc(b, '"');
-	json_escape(b, k, n);
-	buf_append(b, "\":", 2);
-}
-
-static void sep(struct ow *w)
-{
-	if (!w->first[w->open])
-		buf_putc(w->b, ',');
-	w->first[w->open] = false;
-}
-
-/* Writes the objects begun but not yet written. */
-static void flush(struct ow *w)
-{
-	while (w->open < w->depth) {
-		sep(w);
-		raw_key(w->b, w->pend[w->open + 1], strlen(w->pend[w->open + 1]));
-		buf_putc(w->b, '{');
-		w->open++;
-		w->first[w->open] = true;
-	}
-}
-
-static void key(struct ow *w, const char *k)
-{
-	flush(w);
-	sep(w);
-	raw_key(w->b, k, strlen(k));
-}
-
-static void begin(struct ow *w, const char *k)
-{
-	if (w->depth + 1 < OW_MAX)
-		w->pend[++w->depth] = k;
-}
-
-static void end(struct ow *w)
-{
-	if (w->open == w->depth) {
-		buf_putc(w->b, '}');
-		w->open--;
-	}
-	w->depth--;
-}
-
-static void kstr(struct ow *w, const char *k, const char *s, size_t n)
-{
-	if (n == 0 && w->prune)
-		return;
-	key(w, k);
-	put_str(w, s, n);
-}
-
-static void kcstr(struct ow *w, const char *k, const char *s)
-{
-	if (s)
-		kstr(w, k, s, strlen(s));
-}
-
-static void put_real(struct buf *b, double d)
-{
-	char tmp[40];
-	if (!isfinite(d)) {
-		buf_puts(b, "null");
-		return;
-	}
-	for (int prec = 1; prec <= 17; prec++) {
-		snprintf(tmp, sizeof(tmp), "%.*g", prec, d);
-		if (strtod(tmp, NULL) == d)
-			break;
-	}
-	buf_puts(b, tmp);
-	if (strspn(tmp, "-0123456789") == strlen(tmp))
-		buf_puts(b, ".0");
-}
-
-static bool pruned(const struct ow *w, json_t *v)
-{
-	if (!w->prune)
-		return false;
-	switch (json_typeof(v)) {
-	case JSON_NULL:
-		return true;
-	case JSON_STRING:
-		return json_string_length(v) == 0;
-	case JSON_ARRAY: {
-		size_t i;
-		json_t *x;
-		json_array_foreach(v, i, x)
-			if (!pruned(w, x))
-				return false;
-		return true;
-	}
-	case JSON_OBJECT: {
-		const char *k;
-		json_t *x;
-		json_object_foreach(v, k, x)
-			if (!pruned(w, x))
-				return false;
-		return true;
-	}
-	default:
-		return false;
-	}
-}
-
-static void put_json(struct ow *w, json_t *v)
-{
-	struct buf *b = w->b;
-	switch (json_typeof(v)) {
-	case JSON_OBJECT: {
-		const char *k;
-		json_t *x;
-		bool first = true;
-		buf_putc(b, '{');
-		json_object_foreach(v, k, x) {
-			if (pruned(w, x))
-				continue;
-			if (!first)
-				buf_putc(b, ',');
-			first = false;
-			raw_key(b, k, strlen(k));
-			put_json(w, x);
-		}
-		buf_putc(b, '}');
-		return;
-	}
-	case JSON_ARRAY: {
-		size_t i;
-		json_t *x;
-		bool first = true;
-		buf_putc(b, '[');
-		json_array_foreach(v, i, x) {
-			if (pruned(w, x))
-				continue;
-			if (!first)
-				buf_putc(b, ',');
-			first = false;
-			put_json(w, x);
-		}
-		buf_putc(b, ']');
-		return;
-	}
-	case JSON_STRING:
-		put_str(w, json_string_value(v), json_string_length(v));
-		return;
-	case JSON_INTEGER:
-		buf_put_i64(b, (long long)json_integer_value(v));
-		return;
-	case JSON_REAL:
-		put_real(b, json_real_value(v));
-		return;
-	case JSON_TRUE:
-		buf_puts(b, "true");
-		return;
-	case JSON_FALSE:
-		buf_puts(b, "false");
-		return;
-	case JSON_NULL:
-		buf_puts(b, "null");
-		return;
-	}
-}
-
-static void kjson(struct ow *w, const char *k, json_t *v)
-{
-	if (v == NULL || pruned(w, v))
-		return;
-	key(w, k);
-	put_json(w, v);
-}
-
-/* A list field as an array (integers: ints; int32: Java's Integer, else left as text). */
-enum list_kind { L_STR, L_INT, L_INT32 };
-
-static bool int_text(const char *s, size_t n, bool int32, long long *out)
-{
-	size_t i = 0;
-	bool neg = false;
-	if (i < n && (s[i] == '+' || s[i] == '-'))
-		neg = s[i++] == '-';
-	if (i == n)
-		return false;
-	long long v = 0;
-	for (; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9' || v > (LLONG_MAX - 9) / 10)
-			return false;
-		v = v * 10 + (s[i] - '0');
-	}
-	if (neg)
-		v = -v;
-	if (int32 && (v < -2147483648LL || v > 2147483647LL))
-		return false;
-	*out = v;
-	return true;
-}
-
-static void klist(struct ow *w, const char *k, const struct ecs_list *l, enum list_kind kind)
-{
-	size_t live = 0;
-	for (size_t i = 0; i < l->n; i++)
-		live += l->v[i].len > 0 || !w->prune;
-	if (live == 0)
-		return;
-	key(w, k);
-	buf_putc(w->b, '[');
-	bool first = true, failed = false;
-	for (size_t i = 0; i < l->n; i++) {
-		const struct ecs_str *s = &l->v[i];
-		long long iv;
-		if (s->len == 0 && w->prune)
-			continue;
-		if (!first)
-			buf_putc(w->b, ',');
-		first = false;
-		/* A conversion that fails stops there: later values stay text, as Elastic's foreach
-		 * leaves them. */
-		if (kind != L_STR && !failed && int_text(s->s, s->len, kind == L_INT32, &iv)) {
-			buf_put_i64(w->b, iv);
-		} else {
-			failed = kind != L_STR;
-			put_str(w, s->s, s->len);
-		}
-	}
-	buf_putc(w->b, ']');
-}
-
-static void kscalar(struct ow *w, const char *k, const struct ecs_list *l)
-{
-	if (l->n)
-		kstr(w, k, l->v[l->n - 1].s, l->v[l->n - 1].len);
-}
 
 /* ---- the mapping ---- */
 
@@ -719,7 +440,7 @@ static void extract(struct map *m)
 		const struct ecs_list *as = &m->alts->f[EF_AS_NUMBER];
 		for (size_t i = 0; i < as->n; i++) {
 			long long v;
-			if (!int_text(as->v[i].s, as->v[i].len, true, &v)) {
+			if (!ecs_int_text(as->v[i].s, as->v[i].len, true, &v)) {
 				ti_fail(m, ST_EXTRACT, "convert", "foreach_threat_indicator_as_number_cf4eaae5",
 					"unable to convert to integer");
 				return;
@@ -754,94 +475,6 @@ static void extract(struct map *m)
 	}
 }
 
-/* ---- document ids: Elasticsearch's fingerprint processor ---- */
-
-static void fp_bytes(struct buf *b, const void *p, size_t n)
-{
-	buf_putc(b, '\0');
-	buf_append(b, p, n);
-}
-
-static int fp_cmp(const void *x, const void *y)
-{
-	return strcmp(*(const char *const *)x, *(const char *const *)y);
-}
-
-/* Each value after a zero byte: strings as UTF-8, numbers as Java's little-endian Integer,
- * Long or Double, booleans as 1 or 2; lists element by element; maps by key order, each key
- * then its value. */
-static void fp_value(struct buf *b, json_t *v)
-{
-	unsigned char le[8];
-	switch (json_typeof(v)) {
-	case JSON_STRING:
-		fp_bytes(b, json_string_value(v), json_string_length(v));
-		return;
-	case JSON_INTEGER: {
-		long long x = json_integer_value(v);
-		size_t n = x >= INT32_MIN && x <= INT32_MAX ? 4 : 8;
-		for (size_t i = 0; i < n; i++)
-			le[i] = (unsigned char)((unsigned long long)x >> (8 * i));
-		fp_bytes(b, le, n);
-		return;
-	}
-	case JSON_REAL: {
-		double d = json_real_value(v);
-		uint64_t bits;
-		memcpy(&bits, &d, 8);
-		for (size_t i = 0; i < 8; i++)
-			le[i] = (unsigned char)(bits >> (8 * i));
-		fp_bytes(b, le, 8);
-		return;
-	}
-	case JSON_TRUE:
-	case JSON_FALSE:
-		le[0] = json_is_true(v) ? 1 : 2;
-		fp_bytes(b, le, 1);
-		return;
-	case JSON_NULL:
-		fp_bytes(b, NULL, 0);
-		return;
-	case JSON_ARRAY: {
-		size_t i;
-		json_t *x;
-		json_array_foreach(v, i, x)
-			fp_value(b, x);
-		return;
-	}
-	case JSON_OBJECT: {
-		size_t n = json_object_size(v), k = 0;
-		const char **keys = xmalloc((n ? n : 1) * sizeof(*keys));
-		const char *key_;
-		json_t *x;
-		json_object_foreach(v, key_, x)
-			keys[k++] = key_;
-		qsort(keys, n, sizeof(*keys), fp_cmp);
-		for (k = 0; k < n; k++) {
-			fp_bytes(b, keys[k], strlen(keys[k]));
-			fp_value(b, json_object_get(v, keys[k]));
-		}
-		free(keys);
-		return;
-	}
-	}
-}
-
-static void base64(const unsigned char *p, size_t n, char *out)
-{
-	static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t o = 0;
-	for (size_t i = 0; i < n; i += 3) {
-		unsigned v = (unsigned)p[i] << 16 | (i + 1 < n ? (unsigned)p[i + 1] << 8 : 0) |
-			     (i + 2 < n ? p[i + 2] : 0);
-		out[o++] = t[v >> 18 & 63];
-		out[o++] = t[v >> 12 & 63];
-		out[o++] = i + 1 < n ? t[v >> 6 & 63] : '=';
-		out[o++] = i + 2 < n ? t[v & 63] : '=';
-	}
-	out[o] = '\0';
-}
-
 /* fields: sorted property names. Returns false when none is present. */
 static bool fingerprint(const struct map *m, const char *const *fields, size_t n, long part, char out[32])
 {
@@ -850,22 +483,22 @@ static bool fingerprint(const struct map *m, const char *const *fields, size_t n
 	for (size_t i = 0; i < n; i++) {
 		json_t *v = prop(m, fields[i]);
 		if (v) {
-			fp_value(&b, v);
+			ecs_fp_value(&b, v);
 			any = true;
 		}
 	}
 	if (!any && !m->ti) {		/* no id at all: the text is what identifies it */
-		fp_bytes(&b, m->raw, m->rawlen);
+		ecs_fp_bytes(&b, m->raw, m->rawlen);
 		any = true;
 	}
 	if (part >= 0) {
 		char tmp[24];
 		int k = snprintf(tmp, sizeof(tmp), "%ld", part);
-		fp_bytes(&b, tmp, (size_t)k);
+		ecs_fp_bytes(&b, tmp, (size_t)k);
 	}
 	uint8_t md[20];
 	crypto_sha1(b.data ? b.data : "", b.len, md);
-	base64(md, 20, out);
+	ecs_base64(md, 20, out);
 	buf_cleanup(&b);
 	return any;
 }
@@ -877,16 +510,16 @@ static const char *const rdn_names[7] = { "common_name", "country", "distinguish
 
 static void x509_name(struct ow *w, const char *k, const struct ecs_vals *v, int base)
 {
-	begin(w, k);
+	ow_begin(w, k);
 	for (int i = 0; i < 7; i++)
-		klist(w, rdn_names[i], &v->f[base + i], L_STR);
-	end(w);
+		ow_klist(w, rdn_names[i], &v->f[base + i], L_STR);
+	ow_end(w);
 }
 
 static void time_key(struct ow *w, const char *k, int64_t us)
 {
 	char tmp[40];
-	key(w, k);
+	ow_key(w, k);
 	buf_putc(w->b, '"');
 	buf_append(w->b, tmp, ecs_time_format(tmp, us));
 	buf_putc(w->b, '"');
@@ -896,88 +529,88 @@ static void indicator(struct ow *w, const struct map *m, const struct ecs_vals *
 {
 	const struct ecs_list *f = v->f;
 	bool ti = m->ti, moved = !ti || m->stage > ST_MOVE;
-	begin(w, "indicator");
-	begin(w, "as");
-	klist(w, "number", &f[EF_AS_NUMBER], ti ? L_INT32 : L_INT);
-	begin(w, "organization");
-	klist(w, "name", &f[EF_AS_ORG], L_STR);
-	end(w);
-	end(w);
+	ow_begin(w, "indicator");
+	ow_begin(w, "as");
+	ow_klist(w, "number", &f[EF_AS_NUMBER], ti ? L_INT32 : L_INT);
+	ow_begin(w, "organization");
+	ow_klist(w, "name", &f[EF_AS_ORG], L_STR);
+	ow_end(w);
+	ow_end(w);
 	if (m->confidence && (!ti || m->stage > ST_CONFIDENCE))
-		kcstr(w, "confidence", m->confidence);
+		ow_kcstr(w, "confidence", m->confidence);
 	if (moved)
-		kjson(w, "description", prop(m, "description"));
-	begin(w, "email");
-	klist(w, "address", &f[EF_EMAIL], L_STR);
-	end(w);
-	begin(w, "file");
-	klist(w, "directory", &f[EF_FILE_DIR], L_STR);
-	begin(w, "hash");
+		ow_kjson(w, "description", prop(m, "description"));
+	ow_begin(w, "email");
+	ow_klist(w, "address", &f[EF_EMAIL], L_STR);
+	ow_end(w);
+	ow_begin(w, "file");
+	ow_klist(w, "directory", &f[EF_FILE_DIR], L_STR);
+	ow_begin(w, "hash");
 	static const char *const hashes[7] = { "md5", "sha1", "sha256", "sha384", "sha512", "ssdeep", "tlsh" };
 	for (int i = 0; i < 7; i++)
-		klist(w, hashes[i], &f[EF_MD5 + i], L_STR);
-	end(w);
-	klist(w, "name", &f[EF_FILE_NAME], L_STR);
-	klist(w, "size", &f[EF_FILE_SIZE], L_INT);
-	end(w);
+		ow_klist(w, hashes[i], &f[EF_MD5 + i], L_STR);
+	ow_end(w);
+	ow_klist(w, "name", &f[EF_FILE_NAME], L_STR);
+	ow_klist(w, "size", &f[EF_FILE_SIZE], L_INT);
+	ow_end(w);
 	if (m->have_first && (!ti || m->stage > ST_VALID_FROM))
 		time_key(w, "first_seen", m->first);
 	if (!ti && m->id)
-		kstr(w, "id", m->id, strlen(m->id));	/* ECS: an array; one value is one too */
-	klist(w, "ip", &f[EF_IP], L_STR);
+		ow_kstr(w, "id", m->id, strlen(m->id));	/* ECS: an array; one value is one too */
+	ow_klist(w, "ip", &f[EF_IP], L_STR);
 	if (m->have_last && (!ti || m->stage > ST_MODIFIED))
 		time_key(w, "last_seen", m->last);
-	begin(w, "marking");
-	kcstr(w, "tlp", m->tlp);
-	kcstr(w, "tlp_version", m->tlp_version);
-	end(w);
+	ow_begin(w, "marking");
+	ow_kcstr(w, "tlp", m->tlp);
+	ow_kcstr(w, "tlp_version", m->tlp_version);
+	ow_end(w);
 	if (m->have_last && (!ti || m->stage > ST_MODIFIED))
 		time_key(w, "modified_at", m->last);
 	if (moved)
-		kjson(w, "name", prop(m, "name"));
-	klist(w, "port", &f[EF_PORT], L_INT);
+		ow_kjson(w, "name", prop(m, "name"));
+	ow_klist(w, "port", &f[EF_PORT], L_INT);
 	if (m->refs)
-		kjson(w, "reference", m->refs);
-	begin(w, "registry");
-	begin(w, "data");
-	klist(w, "strings", &f[EF_REG_DATA], L_STR);
-	klist(w, "type", &f[EF_REG_DATA_TYPE], L_STR);
-	end(w);
-	klist(w, "hive", &f[EF_REG_HIVE], L_STR);
-	klist(w, "key", &f[EF_REG_KEY], L_STR);
-	klist(w, "path", &f[EF_REG_PATH], L_STR);
-	klist(w, "value", &f[EF_REG_VALUE], L_STR);
-	end(w);
+		ow_kjson(w, "reference", m->refs);
+	ow_begin(w, "registry");
+	ow_begin(w, "data");
+	ow_klist(w, "strings", &f[EF_REG_DATA], L_STR);
+	ow_klist(w, "type", &f[EF_REG_DATA_TYPE], L_STR);
+	ow_end(w);
+	ow_klist(w, "hive", &f[EF_REG_HIVE], L_STR);
+	ow_klist(w, "key", &f[EF_REG_KEY], L_STR);
+	ow_klist(w, "path", &f[EF_REG_PATH], L_STR);
+	ow_klist(w, "value", &f[EF_REG_VALUE], L_STR);
+	ow_end(w);
 	if (ti) {
 		if (m->stage > ST_EXPIRY)
-			kcstr(w, "type", m->ti_type);
+			ow_kcstr(w, "type", m->ti_type);
 	} else if (v->ntypes == 1) {
-		kcstr(w, "type", v->types[0]);
+		ow_kcstr(w, "type", v->types[0]);
 	} else if (v->ntypes > 1) {
-		key(w, "type");
+		ow_key(w, "type");
 		buf_putc(w->b, '[');
 		for (size_t i = 0; i < v->ntypes; i++) {
 			if (i)
 				buf_putc(w->b, ',');
-			put_str(w, v->types[i], strlen(v->types[i]));
+			ow_str(w, v->types[i], strlen(v->types[i]));
 		}
 		buf_putc(w->b, ']');
 	}
-	begin(w, "url");
-	klist(w, "domain", &f[EF_URL_DOMAIN], L_STR);
-	klist(w, "original", &f[EF_URL_ORIGINAL], L_STR);
-	end(w);
-	begin(w, "x509");
+	ow_begin(w, "url");
+	ow_klist(w, "domain", &f[EF_URL_DOMAIN], L_STR);
+	ow_klist(w, "original", &f[EF_URL_ORIGINAL], L_STR);
+	ow_end(w);
+	ow_begin(w, "x509");
 	x509_name(w, "issuer", v, EF_X_ISS);
-	kscalar(w, "not_after", &f[EF_X_NOT_AFTER]);
-	kscalar(w, "not_before", &f[EF_X_NOT_BEFORE]);
-	klist(w, "public_key_algorithm", &f[EF_X_PKALG], L_STR);
-	klist(w, "serial_number", &f[EF_X_SERIAL], L_STR);
-	klist(w, "signature_algorithm", &f[EF_X_SIGALG], L_STR);
+	ow_kscalar(w, "not_after", &f[EF_X_NOT_AFTER]);
+	ow_kscalar(w, "not_before", &f[EF_X_NOT_BEFORE]);
+	ow_klist(w, "public_key_algorithm", &f[EF_X_PKALG], L_STR);
+	ow_klist(w, "serial_number", &f[EF_X_SERIAL], L_STR);
+	ow_klist(w, "signature_algorithm", &f[EF_X_SIGALG], L_STR);
 	x509_name(w, "subject", v, EF_X_SUB);
-	klist(w, "version_number", &f[EF_X_VERSION], L_STR);
-	end(w);
-	end(w);
+	ow_klist(w, "version_number", &f[EF_X_VERSION], L_STR);
+	ow_end(w);
+	ow_end(w);
 }
 
 /* The STIX properties under stix.*, minus what the pipeline moved, plus the expiry. */
@@ -987,7 +620,7 @@ static void stix_obj(struct ow *w, const struct map *m)
 	bool expired = !ti || m->stage > ST_EXPIRY;
 	const char *k;
 	json_t *v;
-	begin(w, "stix");
+	ow_begin(w, "stix");
 	json_object_foreach(m->stix, k, v) {
 		if ((moved && (!strcmp(k, "name") || !strcmp(k, "description"))) ||
 		    (labels_gone && !strcmp(k, "labels")) || (ti && !strcmp(k, "_patterns")))
@@ -996,15 +629,15 @@ static void stix_obj(struct ow *w, const struct map *m)
 						 !strcmp(k, "ioc_expiration_reason"))) ||
 				(m->dur_text && !strcmp(k, "ioc_expiration_duration"))))
 			continue;
-		kjson(w, k, v);
+		ow_kjson(w, k, v);
 	}
 	if (expired) {
 		if (m->have_exp)
 			time_key(w, "ioc_expiration_date", m->exp);
-		kcstr(w, "ioc_expiration_duration", m->dur_text);
-		kcstr(w, "ioc_expiration_reason", m->reason);
+		ow_kcstr(w, "ioc_expiration_duration", m->dur_text);
+		ow_kcstr(w, "ioc_expiration_reason", m->reason);
 	}
-	end(w);
+	ow_end(w);
 }
 
 static void write_doc(struct map *m, const struct ecs_vals *v, struct buf *out)
@@ -1020,55 +653,55 @@ static void write_doc(struct map *m, const struct ecs_vals *v, struct buf *out)
 	else if (o->now)
 		time_key(&w, "@timestamp", o->now);
 	if (ti && m->stage < ST_DONE) {
-		begin(&w, "_conf");
-		kcstr(&w, "feed_name", o->feed_name);
-		kcstr(&w, "feed_reference", o->feed_reference);
+		ow_begin(&w, "_conf");
+		ow_kcstr(&w, "feed_name", o->feed_name);
+		ow_kcstr(&w, "feed_reference", o->feed_reference);
 		if (m->stage <= ST_EXPIRY && m->dur_text)
-			kcstr(&w, "ioc_expiration_duration", m->dur_text);
-		key(&w, "restrict_stix");
+			ow_kcstr(&w, "ioc_expiration_duration", m->dur_text);
+		ow_key(&w, "restrict_stix");
 		buf_puts(out, o->all_objects ? "false" : "true");
-		end(&w);
+		ow_end(&w);
 	}
 	if (!ti) {
-		begin(&w, "cairn");
-		klist(&w, "ip_networks", &v->f[EF_NETWORKS], L_STR);
-		end(&w);
+		ow_begin(&w, "cairn");
+		ow_klist(&w, "ip_networks", &v->f[EF_NETWORKS], L_STR);
+		ow_end(&w);
 	}
-	begin(&w, "ecs");
-	kcstr(&w, "version", ECS_VERSION);
-	end(&w);
+	ow_begin(&w, "ecs");
+	ow_kcstr(&w, "version", ECS_VERSION);
+	ow_end(&w);
 	if (m->nerrors) {
-		begin(&w, "error");
-		key(&w, "message");
+		ow_begin(&w, "error");
+		ow_key(&w, "message");
 		buf_putc(out, '[');
 		for (size_t i = 0; i < m->nerrors; i++) {
 			if (i)
 				buf_putc(out, ',');
-			put_str(&w, m->errors[i], strlen(m->errors[i]));
+			ow_str(&w, m->errors[i], strlen(m->errors[i]));
 		}
 		buf_putc(out, ']');
-		end(&w);
+		ow_end(&w);
 	}
-	begin(&w, "event");
-	key(&w, "category");
+	ow_begin(&w, "event");
+	ow_key(&w, "category");
 	buf_puts(out, "[\"threat\"]");
 	if (o->now) {
 		char tmp[40];
-		key(&w, "ingested");
+		ow_key(&w, "ingested");
 		buf_putc(out, '"');
 		buf_append(out, tmp, ecs_time_format_sec(tmp, o->now));
 		buf_putc(out, '"');
 	}
-	kcstr(&w, "kind", failed ? "pipeline_error" : "enrichment");
-	kstr(&w, "original", m->raw, m->rawlen);
-	key(&w, "type");
+	ow_kcstr(&w, "kind", failed ? "pipeline_error" : "enrichment");
+	ow_kstr(&w, "original", m->raw, m->rawlen);
+	ow_key(&w, "type");
 	buf_puts(out, "[\"indicator\"]");
-	end(&w);
-	begin(&w, "related");
-	klist(&w, "hash", &v->f[EF_REL_HASH], L_STR);
-	klist(&w, "hosts", &v->f[EF_REL_HOSTS], L_STR);
-	klist(&w, "ip", &v->f[EF_REL_IP], L_STR);
-	end(&w);
+	ow_end(&w);
+	ow_begin(&w, "related");
+	ow_klist(&w, "hash", &v->f[EF_REL_HASH], L_STR);
+	ow_klist(&w, "hosts", &v->f[EF_REL_HOSTS], L_STR);
+	ow_klist(&w, "ip", &v->f[EF_REL_IP], L_STR);
+	ow_end(&w);
 	stix_obj(&w, m);
 	/* tags: the agent's and the labels (ti_custom after its step), and on failure the marker */
 	size_t n = ti && m->stage <= ST_TAGS ? (o->preserve_original_event ? 3 : 2) : m->ntags;
@@ -1080,7 +713,7 @@ static void write_doc(struct map *m, const struct ecs_vals *v, struct buf *out)
 	for (size_t i = 0; i < n; i++)
 		live += m->tags[i].len > 0 || !w.prune;
 	if (live) {
-		key(&w, "tags");
+		ow_key(&w, "tags");
 		buf_putc(out, '[');
 		bool first = true;
 		for (size_t i = 0; i < n; i++) {
@@ -1089,19 +722,19 @@ static void write_doc(struct map *m, const struct ecs_vals *v, struct buf *out)
 			if (!first)
 				buf_putc(out, ',');
 			first = false;
-			put_str(&w, m->tags[i].s, m->tags[i].len);
+			ow_str(&w, m->tags[i].s, m->tags[i].len);
 		}
 		if (marker)
 			buf_puts(out, first ? "\"preserve_original_event\"" : ",\"preserve_original_event\"");
 		buf_putc(out, ']');
 	}
-	begin(&w, "threat");
-	begin(&w, "feed");
-	kcstr(&w, "name", o->feed_name);
-	kcstr(&w, "reference", o->feed_reference);
-	end(&w);
+	ow_begin(&w, "threat");
+	ow_begin(&w, "feed");
+	ow_kcstr(&w, "name", o->feed_name);
+	ow_kcstr(&w, "reference", o->feed_reference);
+	ow_end(&w);
 	indicator(&w, m, v);
-	end(&w);
+	ow_end(&w);
 	buf_putc(out, '}');
 }
 
