@@ -820,6 +820,7 @@ int ecs_map_object(const char *json, size_t len, const struct ecs_opts *o, ecs_d
 	static const char *const ti_fields[3] = { "created", "id", "pattern" };
 	static const char *const ecs_fields[4] = { "created", "id", "modified", "pattern" };
 	struct buf out = BUF_INIT;
+	buf_reserve(&out, 2 * len + 2048);	/* the object appears twice: event.original and stix.* */
 	for (size_t i = 0; i < m.nalts && rc == 0; i++) {
 		char id[32], latest[300];
 		bool has_id = m.ti ? fingerprint(&m, ti_fields, 3, -1, id)
