@@ -210,6 +210,8 @@ static void dispatch(struct call *c)
 		c->route = R_OPENIOC;
 	else if (path_is(p, "/api/v1/iocs/misp"))
 		c->route = R_MISP;
+	else if (path_is(p, "/api/v1/iocs/ecs"))
+		c->route = R_ECS;
 	else if (path_is(p, "/api/v1/lookup"))
 		c->route = method_is(c, "POST") ? R_LOOKUP_BULK : R_LOOKUP;
 	else if (path_is(p, "/api/v1/usage"))
@@ -252,6 +254,8 @@ static void dispatch(struct call *c)
 		{ get ? h_openioc(c) : method_not_allowed(c, "GET"); return; }
 	case R_MISP:
 		{ get ? h_misp(c) : method_not_allowed(c, "GET"); return; }
+	case R_ECS:
+		{ get ? h_ecs(c) : method_not_allowed(c, "GET"); return; }
 	case R_LOOKUP:
 		{ get ? h_lookup(c) : method_not_allowed(c, "GET, POST"); return; }
 	case R_LOOKUP_BULK:

@@ -190,6 +190,7 @@ void h_sigma(struct call *c);
 void h_cef(struct call *c);
 void h_openioc(struct call *c);
 void h_misp(struct call *c);
+void h_ecs(struct call *c);
 /* The REST form of a record. */
 void render_record(struct jw *w, const struct ioc_record *r);
 void meta_open(struct call *c, struct jw *w);	/* writes "meta":{ generated_at, feed_version, source */

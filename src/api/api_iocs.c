@@ -12,6 +12,7 @@
 #include "base/log.h"
 #include "base/timeutil.h"
 #include "base/xmalloc.h"
+#include "export/ecs.h"
 #include "export/export.h"
 #include "export/export_lines.h"
 #include "imp/record_in.h"
@@ -1602,6 +1603,76 @@ void h_misp(struct call *c)
 	c->resp->status = 200;
 	c->resp->content_type = "application/json; charset=utf-8";
 	http_resp_header(c->resp, "x-total-count", "%lld", (long long)n);
+	if (lp.requested_limit > lp.f.limit)
+		http_resp_header(c->resp, "x-limit-clamped-from", "%lld", (long long)lp.requested_limit);
+}
+
+
+/* GET /api/v1/iocs/ecs: the ECS NDJSON export (docs/ecs.md), the list filters plus the mapping's
+ * options. Documents carry no time of export (opts.now = 0), so the bytes are reproducible. */
+void h_ecs(struct call *c)
+{
+	struct list_params lp;
+	if (!api_require_pro(c, "The ECS export") || !api_require_scope(c, SCOPE_READ_IOCS) ||
+	    !list_params(c, &lp, false))
+		return;
+	struct ecs_opts o = { .profile = ECS_PROFILE_ECS, .feed_name = "cairn", .expiration_text = "90d" };
+	bool bad;
+	const char *profile = param_str(c, "profile", 16, &bad);
+	if (bad)
+		return;
+	int prof = profile ? ecs_profile_from_name(profile) : ECS_PROFILE_ECS;
+	if (prof < 0) {
+		api_error(c, 400, "invalid_parameter", "{\"parameter\":\"profile\"}",
+			  "Invalid value for parameter 'profile': expected ecs or ti_custom");
+		return;
+	}
+	o.profile = (enum ecs_profile)prof;
+	const char *dur = param_str(c, "expiration_duration", 32, &bad);
+	if (bad)
+		return;
+	if (dur)
+		o.expiration_text = dur;
+	if ((o.expiration_us = ecs_parse_duration(o.expiration_text)) < 0) {
+		api_error(c, 400, "invalid_parameter", "{\"parameter\":\"expiration_duration\"}",
+			  "Invalid value for parameter 'expiration_duration': expected a duration such as 90d, "
+			  "12h, 30m or 1d12h");
+		return;
+	}
+	const char *name = param_str(c, "feed_name", IOC_FEED_MAX, &bad);
+	if (bad)
+		return;
+	if (name)
+		o.feed_name = name;
+	o.feed_reference = param_str(c, "feed_reference", IOC_URL_FIELD_MAX, &bad);
+	if (bad)
+		return;
+	const char *tlp = param_str(c, "tlp", 32, &bad), *override = NULL;
+	if (bad)
+		return;
+	if (tlp && (override = ioc_tlp_canon(tlp)) == NULL) {
+		api_error(c, 400, "invalid_parameter", "{\"parameter\":\"tlp\"}",
+			  "Invalid value for parameter 'tlp': expected clear, green, amber, amber+strict or red");
+		return;
+	}
+	o.tlp = override;
+	struct buf body = BUF_INIT;
+	struct export_sink sink = { buf_sink, &body };
+	struct err e = { 0 };
+	int64_t n = 0, skipped = 0, docs = 0;
+	if (export_ecs(c->w->store, &lp.f, &o, override, &sink, &n, &skipped, &docs, &e) != 0) {
+		buf_cleanup(&body);
+		db_error(c, &e);
+		return;
+	}
+	buf_cleanup(&c->resp->body);
+	c->resp->body = body;
+	c->resp->status = 200;
+	c->resp->content_type = "application/x-ndjson";
+	http_resp_header(c->resp, "x-total-count", "%lld", (long long)n);
+	http_resp_header(c->resp, "x-document-count", "%lld", (long long)docs);
+	if (skipped)
+		http_resp_header(c->resp, "x-omitted-records", "%lld", (long long)skipped);
 	if (lp.requested_limit > lp.f.limit)
 		http_resp_header(c->resp, "x-limit-clamped-from", "%lld", (long long)lp.requested_limit);
 }

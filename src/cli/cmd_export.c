@@ -7,6 +7,7 @@
 #include "base/timeutil.h"
 #include "cli/cli.h"
 #include "config/config.h"
+#include "export/ecs.h"
 #include "export/export.h"
 #include "export/export_lines.h"
 #include "store/store.h"
@@ -18,6 +19,7 @@ static const char usage[] =
 	"explicitly, as the API clamps it to the key's lookback), streaming, to FILE or stdout.\n"
 	"  --format stix             a STIX 2.1 bundle (GET /api/v1/iocs/stix)\n"
 	"  --format sigma            Sigma rules, multi-document YAML (GET /api/v1/iocs/sigma)\n"
+	"  --format ecs              ECS documents, one a line (GET /api/v1/iocs/ecs; docs/ecs.md)\n"
 	"  --format misp             one MISP event, for MISP's /events/add (GET /api/v1/iocs/misp)\n"
 	"  --format cef|syslog       ArcSight CEF / RFC 5424 lines (GET /api/v1/iocs/cef)\n"
 	"  --format openioc          an OpenIOC 1.0 document (GET /api/v1/iocs/openioc)\n"
@@ -34,7 +36,8 @@ static const char usage[] =
 	"  --objects                 a bare JSON array of objects instead of a bundle\n"
 	"  --no-identity, --no-markings   leave out cairn's identity / the TLP definitions\n"
 	"  --include-custom          also ATT&CK tactics, as custom x-mitre-tactic objects\n"
-	"  --profile P               sigma: sysmon (default) or network (firewall/dns/proxy)\n"
+	"  --profile P               sigma: sysmon (default) or network (firewall/dns/proxy);\n"
+	"                            ecs: ecs (default) or ti_custom\n"
 	"  --group type              sigma: one rule per indicator type, values as a list\n"
 	"  --tlp-tags                sigma: a tlp.<level> tag for every level (default: only\n"
 	"                            tlp.clear, the one SigmaHQ accepts; others in the description)\n"
@@ -42,6 +45,8 @@ static const char usage[] =
 	"                            (default: base_url of --config, else http://LISTEN)\n"
 	"  --config FILE             the server's configuration (for base_url and listen)\n"
 	"  --ip-type ip-dst|ip-src   MISP: the attribute type of IP addresses (default ip-dst)\n"
+	"  --expiration-duration D   ecs: the ioc_expiration_duration, e.g. 90d (default), 12h, 1d12h\n"
+	"  --feed-name N, --feed-reference URL   ecs: threat.feed.* (default name: cairn)\n"
 	"  -o FILE                   output file (default: stdout)\n"
 	"  --db PATH                 database (default $CAIRN_DB, else ./cairn.db)\n";
 
@@ -122,13 +127,16 @@ int cmd_export(int argc, char **argv)
 		{ "profile", required_argument, NULL, 'P' }, { "group", required_argument, NULL, 'G' },
 		{ "base-url", required_argument, NULL, 'B' }, { "tlp-tags", no_argument, NULL, 'L' }, { "config", required_argument, NULL, 'K' },
 		{ "ip-type", required_argument, NULL, 'V' },
+		{ "expiration-duration", required_argument, NULL, 'E' },
+		{ "feed-name", required_argument, NULL, 'F' }, { "feed-reference", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
 	struct ioc_filter f;
 	struct stix_export_opts o = { .identity = true, .markings = true };
 	struct sigma_export_opts so = { .profile = SIGMA_PROFILE_SYSMON };
 	struct misp_export_opts mo = { 0 };
-	const char *format = NULL, *out = NULL, *db = NULL, *base = NULL, *conf = NULL;
+	struct ecs_opts eo = { .profile = ECS_PROFILE_ECS, .feed_name = "cairn", .expiration_text = "90d" };
+	const char *format = NULL, *out = NULL, *db = NULL, *base = NULL, *conf = NULL, *profile = NULL;
 	struct err e = { 0 };
 	int c;
 	memset(&f, 0, sizeof(f));
@@ -199,11 +207,7 @@ int cmd_export(int argc, char **argv)
 		case 'N': o.identity = false; break;
 		case 'M': o.markings = false; break;
 		case 'P':
-			if (sigma_profile_from_name(optarg) < 0) {
-				cli_fail("export", "--profile must be sysmon or network");
-				return 2;
-			}
-			so.profile = (enum sigma_profile)sigma_profile_from_name(optarg);
+			profile = optarg;	/* read once --format is known */
 			break;
 		case 'G':
 			if (strcmp(optarg, "type") != 0) {
@@ -215,6 +219,15 @@ int cmd_export(int argc, char **argv)
 		case 'B': base = optarg; break;
 		case 'L': so.tlp_tags = true; break;
 		case 'K': conf = optarg; break;
+		case 'E':
+			if (ecs_parse_duration(optarg) < 0) {
+				cli_fail("export", "--expiration-duration: expected e.g. 90d, 12h, 30m or 1d12h");
+				return 2;
+			}
+			eo.expiration_text = optarg;
+			break;
+		case 'F': eo.feed_name = optarg; break;
+		case 'R': eo.feed_reference = optarg; break;
 		case 'o': out = optarg; break;
 		case 'd': db = optarg; break;
 		case 'h': fputs(usage, stdout); return 0;
@@ -222,14 +235,33 @@ int cmd_export(int argc, char **argv)
 		}
 	}
 	int lines = line_format_from_name(format);
+	bool ecs = format && !strcmp(format, "ecs");
 	if (format == NULL || (strcmp(format, "stix") != 0 && strcmp(format, "sigma") != 0 &&
-			       strcmp(format, "misp") != 0 && lines < 0)) {
-		cli_fail("export", format ? "--format %s is not available (stix, sigma, misp, cef, syslog, openioc, txt, hosts, rpz)"
-					  : "--format is required (stix, sigma, misp, cef, syslog, openioc, txt, hosts, rpz)%s",
+			       strcmp(format, "misp") != 0 && !ecs && lines < 0)) {
+		cli_fail("export", format ? "--format %s is not available (stix, sigma, ecs, misp, cef, syslog, openioc, txt, hosts, rpz)"
+					  : "--format is required (stix, sigma, ecs, misp, cef, syslog, openioc, txt, hosts, rpz)%s",
 			 format ? format : "");
 		return 2;
 	}
 	bool sigma = !strcmp(format, "sigma");
+	if (profile && sigma) {
+		if (sigma_profile_from_name(profile) < 0) {
+			cli_fail("export", "--profile must be sysmon or network");
+			return 2;
+		}
+		so.profile = (enum sigma_profile)sigma_profile_from_name(profile);
+	} else if (profile && ecs) {
+		if (ecs_profile_from_name(profile) < 0) {
+			cli_fail("export", "--profile must be ecs or ti_custom");
+			return 2;
+		}
+		eo.profile = (enum ecs_profile)ecs_profile_from_name(profile);
+	} else if (profile) {
+		cli_fail("export", "--profile applies to --format sigma and ecs");
+		return 2;
+	}
+	eo.expiration_us = ecs_parse_duration(eo.expiration_text);
+	eo.tlp = o.tlp;
 	char base_buf[CONFIG_STR_MAX + 8];
 	if (sigma && !base_url_of(base, conf, base_buf, sizeof(base_buf)))
 		return 2;
@@ -250,7 +282,7 @@ int cmd_export(int argc, char **argv)
 		return 1;
 	}
 	struct export_sink sink = { file_sink, fp };
-	int64_t n = 0, skipped = 0;
+	int64_t n = 0, skipped = 0, docs = 0;
 	int rc;
 	mo.tlp = o.tlp;
 	if (sigma) {
@@ -263,6 +295,8 @@ int cmd_export(int argc, char **argv)
 		rc = export_lines(s, &f, (enum line_format)lines, &sink, &res, &e);
 		n = res.count;
 		skipped = res.omitted;
+	} else if (ecs) {
+		rc = export_ecs(s, &f, &eo, o.tlp, &sink, &n, &skipped, &docs, &e);
 	} else if (!strcmp(format, "misp")) {
 		rc = export_misp(s, &f, &mo, &sink, &n, &e);
 	} else {
@@ -285,6 +319,9 @@ int cmd_export(int argc, char **argv)
 	else if (skipped && lines >= 0)
 		fprintf(stderr, "cairn export: %lld records the %s format cannot express left out\n",
 			(long long)skipped, format);
+	else if (skipped && ecs)
+		fprintf(stderr, "cairn export: %lld records without an indicator (CVEs, ATT&CK) left out\n",
+			(long long)skipped);
 	else if (skipped)
 		fprintf(stderr, "cairn export: %lld ATT&CK tactics left out (--include-custom adds them)\n",
 			(long long)skipped);

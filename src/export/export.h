@@ -105,4 +105,16 @@ struct misp_export_opts {
 int export_misp(struct store *s, const struct ioc_filter *f, const struct misp_export_opts *o,
 		const struct export_sink *sink, int64_t *count, struct err *e) CAIRN_MUST_USE;
 
+/*
+ * ECS NDJSON (docs/ecs.md) of the records f selects, newest first, like export_stix: each
+ * record's STIX object mapped through ecs_map_object() with o (profile, expiry, feed, TLP),
+ * one document a line. tlp_override, when set, replaces every record's TLP before the object
+ * is made (as export_stix's tlp does). Records with no indicator (CVEs, ATT&CK) map to
+ * nothing: *count gets the records exported, *skipped those left out, *docs the lines.
+ */
+struct ecs_opts;
+int export_ecs(struct store *s, const struct ioc_filter *f, const struct ecs_opts *o, const char *tlp_override,
+	       const struct export_sink *sink, int64_t *count, int64_t *skipped, int64_t *docs,
+	       struct err *e) CAIRN_MUST_USE;
+
 #endif

@@ -1,0 +1,332 @@
+/*
+ * `cairn sync` (see sync.h).
+ */
+#include "sync/sync.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/crypto.h"
+#include "base/timeutil.h"
+#include "base/xmalloc.h"
+#include "imp/input.h"
+#include "imp/jstream.h"
+#include "net/taxii_client.h"
+
+/* ---- the output: NDJSON ---- */
+
+struct out {
+	FILE *f;
+	bool is_stdout;
+	const char *path;
+};
+
+static int out_open(struct out *o, const char *to, bool dry_run, struct err *e)
+{
+	memset(o, 0, sizeof(*o));
+	o->path = to;
+	if (dry_run || !strcmp(to, "-")) {
+		o->f = stdout;
+		o->is_stdout = true;
+		return 0;
+	}
+	if (strstr(to, "://"))
+		return err_set(e, ERR_INVALID, "--to %s: only a file or - (NDJSON) is built so far;"
+				   " Elasticsearch, Splunk and Sentinel outputs are not", to);
+	o->f = fopen(to, "a");
+	if (o->f == NULL)
+		return err_set(e, ERR_IO, "cannot open %s: %s", to, strerror(errno));
+	return 0;
+}
+
+/* Makes what was written durable: the point after which the cursor may move. */
+static int out_flush(struct out *o, struct err *e)
+{
+	if (fflush(o->f) != 0)
+		return err_set(e, ERR_IO, "writing %s: %s", o->path, strerror(errno));
+	if (!o->is_stdout && fsync(fileno(o->f)) != 0)
+		return err_set(e, ERR_IO, "syncing %s: %s", o->path, strerror(errno));
+	return 0;
+}
+
+static void out_close(struct out *o)
+{
+	if (o->f && !o->is_stdout)
+		fclose(o->f);
+	o->f = NULL;
+}
+
+/* ---- state: the cursor of a source, saved atomically ---- */
+
+static void state_path(const struct sync_opts *o, const char *what, char *out, size_t cap)
+{
+	/* One cursor per source: its name hashed, so any URL or path makes a file name. */
+	uint8_t h[32];
+	char hex[17];
+	crypto_sha256(o->from, strlen(o->from), h);
+	crypto_hex(h, 8, hex);
+	snprintf(out, cap, "%s/%s-%s", o->state_dir, what, hex);
+}
+
+static void state_read(const struct sync_opts *o, char *cursor, size_t cap)
+{
+	cursor[0] = '\0';
+	if (o->state_dir == NULL)
+		return;
+	char path[4096];
+	state_path(o, "cursor", path, sizeof(path));
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return;
+	if (fgets(cursor, (int)cap, f) == NULL)
+		cursor[0] = '\0';
+	cursor[strcspn(cursor, "\r\n")] = '\0';
+	fclose(f);
+}
+
+static int state_write(const struct sync_opts *o, const char *cursor, struct err *e)
+{
+	if (o->state_dir == NULL || o->dry_run)
+		return 0;
+	char path[4096], tmp[4200];
+	state_path(o, "cursor", path, sizeof(path));
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0)
+		return err_set(e, ERR_IO, "cannot write %s: %s", tmp, strerror(errno));
+	size_t n = strlen(cursor);
+	bool ok = write(fd, cursor, n) == (ssize_t)n && write(fd, "\n", 1) == 1 && fsync(fd) == 0;
+	ok = close(fd) == 0 && ok;
+	if (!ok || rename(tmp, path) != 0)
+		return err_set(e, ERR_IO, "cannot save the cursor in %s: %s", path, strerror(errno));
+	/* The rename itself must survive a crash: sync the folder. */
+	int dfd = open(o->state_dir, O_RDONLY | O_DIRECTORY);
+	if (dfd >= 0) {
+		fsync(dfd);
+		close(dfd);
+	}
+	return 0;
+}
+
+/* ---- mapping ---- */
+
+struct run {
+	const struct sync_opts *o;
+	struct sync_stats *st;
+	struct out out;
+	FILE *dead;
+	int64_t now;
+	struct err *e;
+};
+
+static int on_doc(void *ctx, const struct ecs_doc *d)
+{
+	struct run *r = ctx;
+	if (fwrite(d->json, 1, d->len, r->out.f) != d->len || fputc('\n', r->out.f) == EOF)
+		return err_set(r->e, ERR_IO, "writing %s: %s", r->out.path, strerror(errno));
+	r->st->written++;
+	if (d->expires_at && d->expires_at <= r->now)
+		r->st->expired++;
+	return 0;
+}
+
+static int dead_letter(struct run *r, const char *text, size_t len, const char *why)
+{
+	r->st->failed++;
+	if (r->o->state_dir == NULL || r->o->dry_run)
+		return 0;
+	if (r->dead == NULL) {
+		char path[4096];
+		snprintf(path, sizeof(path), "%s/dead-letter.ndjson", r->o->state_dir);
+		r->dead = fopen(path, "a");
+		if (r->dead == NULL)
+			return err_set(r->e, ERR_IO, "cannot open %s: %s", path, strerror(errno));
+	}
+	json_t *o = json_object();
+	json_object_set_new(o, "reason", json_string(why));
+	json_object_set_new(o, "source", json_string(r->o->from));
+	json_object_set_new(o, "object", json_stringn(text, len));
+	char *s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	int rc = s && fprintf(r->dead, "%s\n", s) > 0 && fflush(r->dead) == 0
+			 ? 0 : err_set(r->e, ERR_IO, "cannot write a dead letter");
+	free(s);
+	return rc;
+}
+
+/* Maps one object, given as its exact text. */
+static int map_one(struct run *r, const char *text, size_t len)
+{
+	struct err me = { 0 };
+	r->st->fetched++;
+	int rc = ecs_map_object(text, len, &r->o->ecs, on_doc, r, &me);
+	if (rc == ERR_INVALID || rc == ERR_TOO_LARGE)
+		return dead_letter(r, text, len, me.msg);
+	return rc;
+}
+
+/* ---- TAXII ---- */
+
+static bool same_version(json_t *a, json_t *b)
+{
+	const char *ka[] = { "id", "modified", "created" };
+	for (size_t i = 0; i < 3; i++) {
+		const char *x = json_string_value(json_object_get(a, ka[i]));
+		const char *y = json_string_value(json_object_get(b, ka[i]));
+		if ((x == NULL) != (y == NULL) || (x && strcmp(x, y)))
+			return false;
+	}
+	return true;
+}
+
+static int taxii_page(void *ctx, const struct taxii_page *p)
+{
+	struct run *r = ctx;
+	r->st->pages++;
+	/* The objects' exact text: split the envelope as received, keeping the elements the
+	 * client kept (it left out versions already seen in this run). */
+	struct input *in = input_from_memory(p->body, p->body_len);
+	struct jstream *js = jstream_new(in);
+	size_t next = 0, n = json_array_size(p->objects);
+	const char *elem;
+	size_t len;
+	int rc = 0, got;
+	while (rc == 0 && next < n && (got = jstream_next(js, &elem, &len, r->e)) == 1) {
+		json_t *o = json_loadb(elem, len, 0, NULL);
+		if (o && same_version(o, json_array_get(p->objects, next))) {
+			rc = map_one(r, elem, len);
+			next++;
+		}
+		json_decref(o);
+	}
+	jstream_free(js);
+	input_close(in);
+	/* Anything the split could not match (it should not happen) is mapped from its parse. */
+	for (; rc == 0 && next < n; next++) {
+		char *s = json_dumps(json_array_get(p->objects, next), JSON_COMPACT);
+		rc = map_one(r, s, strlen(s));
+		free(s);
+	}
+	if (rc == 0)
+		rc = out_flush(&r->out, r->e);
+	/* Only now, with the documents durable, may the cursor move. */
+	if (rc == 0 && n && p->date_added_last[0]) {
+		rc = state_write(r->o, p->date_added_last, r->e);
+		snprintf(r->st->cursor, sizeof(r->st->cursor), "%s", p->date_added_last);
+	}
+	return rc;
+}
+
+static int from_taxii(struct run *r)
+{
+	struct http_client *hc = http_client_new(&r->o->http);
+	if (hc == NULL)
+		return err_set(r->e, ERR_INTERNAL, "cannot start the HTTP client");
+	char cursor[64];
+	state_read(r->o, cursor, sizeof(cursor));
+	snprintf(r->st->cursor, sizeof(r->st->cursor), "%s", cursor);
+	struct taxii_poll p = {
+		.collection_url = r->o->from, .added_after = cursor[0] ? cursor : NULL,
+		.limit = r->o->page_limit > 0 ? r->o->page_limit : 1000, .max_pages = r->o->max_pages,
+	};
+	struct taxii_poll_result res;
+	int rc = taxii_poll(hc, &p, taxii_page, r, &res, r->e);
+	http_client_free(hc);
+	return rc;
+}
+
+/* ---- files ---- */
+
+static int from_file(struct run *r, const char *path)
+{
+	struct input *in = input_open(path, r->e);
+	if (in == NULL)
+		return ERR_IO;
+	size_t pl = strlen(path);
+	bool ndjson = (pl > 7 && !strcmp(path + pl - 7, ".ndjson")) || (pl > 6 && !strcmp(path + pl - 6, ".jsonl"));
+	struct jstream *js = jstream_new(in);
+	if (ndjson)
+		jstream_lines(js);
+	const char *elem;
+	size_t len;
+	int rc = 0, got;
+	/* A bundle's objects, or one object a line: jstream hands out each one's text. */
+	while (rc == 0 && (got = jstream_next(js, &elem, &len, r->e)) == 1)
+		rc = map_one(r, elem, len);
+	if (rc == 0 && got < 0)
+		rc = got;
+	jstream_free(js);
+	input_close(in);
+	return rc == 0 ? out_flush(&r->out, r->e) : rc;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int from_folder(struct run *r, const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (d == NULL)
+		return err_set(r->e, ERR_IO, "cannot read %s: %s", dir, strerror(errno));
+	char **names = NULL;
+	size_t n = 0;
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL) {
+		const char *x = strrchr(de->d_name, '.');
+		if (de->d_name[0] == '.' || x == NULL ||
+		    (strcmp(x, ".json") && strcmp(x, ".ndjson") && strcmp(x, ".jsonl") && strcmp(x, ".gz")))
+			continue;
+		names = xrealloc(names, (n + 1) * sizeof(*names));
+		names[n++] = xstrdup(de->d_name);
+	}
+	closedir(d);
+	qsort(names, n, sizeof(*names), name_cmp);	/* a stable order, run after run */
+	int rc = 0;
+	for (size_t i = 0; i < n; i++) {
+		char path[4096];
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		if (rc == 0)
+			rc = from_file(r, path);
+		free(names[i]);
+	}
+	free(names);
+	return rc;
+}
+
+int sync_run_once(const struct sync_opts *o, struct sync_stats *st, struct err *e)
+{
+	memset(st, 0, sizeof(*st));
+	struct run r = { .o = o, .st = st, .now = time_now_us(), .e = e };
+	if (o->state_dir && !o->dry_run && mkdir(o->state_dir, 0700) != 0 && errno != EEXIST)
+		return err_set(e, ERR_IO, "cannot create the state folder %s: %s", o->state_dir, strerror(errno));
+	int rc = out_open(&r.out, o->to, o->dry_run, e);
+	if (rc)
+		return rc;
+	struct stat sb;
+	if (!strncmp(o->from, "http://", 7) || !strncmp(o->from, "https://", 8)) {
+		if (strstr(o->from, "/collections/") == NULL)
+			rc = err_set(e, ERR_INVALID, "--from %s: give a TAXII collection URL (…/collections/ID/);"
+					 " cairn's REST API as a source is not built yet", o->from);
+		else
+			rc = from_taxii(&r);
+	} else if (stat(o->from, &sb) != 0) {
+		rc = err_set(e, ERR_IO, "--from %s: %s", o->from, strerror(errno));
+	} else if (S_ISDIR(sb.st_mode)) {
+		rc = from_folder(&r, o->from);
+	} else {
+		rc = from_file(&r, o->from);
+	}
+	out_close(&r.out);
+	if (r.dead)
+		fclose(r.dead);
+	return rc;
+}

@@ -1,0 +1,48 @@
+/*
+ * sync.h — `cairn sync`: STIX 2.1 from a source, mapped to ECS (export/ecs.h), delivered
+ * to an output, at least once.
+ *
+ * Sources: a TAXII 2.1 collection (net/taxii_client: every client line of TAXII.md), or
+ * STIX files — a bundle per file, or NDJSON of objects — or a folder of them.
+ * Outputs: NDJSON to a file or stdout.
+ *
+ * Delivery: documents are written and made durable (flushed and fsync'ed) before the
+ * source's cursor is saved, atomically (write, fsync, rename), in the state folder. A kill
+ * at any moment therefore loses nothing: the next run starts from the last saved cursor
+ * and writes again what followed it; document ids are deterministic, so a consumer that
+ * indexes by id absorbs the repeats. Objects that cannot be mapped go to
+ * dead-letter.ndjson in the state folder, with the reason.
+ */
+#ifndef CAIRN_SYNC_SYNC_H
+#define CAIRN_SYNC_SYNC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/err.h"
+#include "export/ecs.h"
+#include "net/http_client.h"
+
+struct sync_opts {
+	const char *from;		/* a TAXII collection URL (…/collections/ID/), or a file or folder */
+	const char *to;			/* a file path, or "-" for stdout */
+	struct ecs_opts ecs;
+	const char *state_dir;		/* cursor and dead letters; NULL = no state (full read) */
+	struct hc_conf http;		/* TAXII: authentication, TLS */
+	int64_t page_limit;		/* TAXII objects per page; 0 = 1000 */
+	int max_pages;			/* TAXII pages per run; 0 = 10,000 */
+	bool dry_run;			/* print the documents to stdout; save nothing */
+};
+
+struct sync_stats {
+	int64_t fetched;		/* STIX objects read from the source */
+	int64_t written;		/* ECS documents delivered */
+	int64_t expired;		/* of those, already expired when written */
+	int64_t failed;			/* objects that could not be mapped (dead letters) */
+	int64_t pages;
+	char cursor[64];		/* the source's cursor after the run */
+};
+
+int sync_run_once(const struct sync_opts *o, struct sync_stats *st, struct err *e) CAIRN_MUST_USE;
+
+#endif
