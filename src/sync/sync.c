@@ -19,49 +19,7 @@
 #include "imp/input.h"
 #include "imp/jstream.h"
 #include "net/taxii_client.h"
-
-/* ---- the output: NDJSON ---- */
-
-struct out {
-	FILE *f;
-	bool is_stdout;
-	const char *path;
-};
-
-static int out_open(struct out *o, const char *to, bool dry_run, struct err *e)
-{
-	memset(o, 0, sizeof(*o));
-	o->path = to;
-	if (dry_run || !strcmp(to, "-")) {
-		o->f = stdout;
-		o->is_stdout = true;
-		return 0;
-	}
-	if (strstr(to, "://"))
-		return err_set(e, ERR_INVALID, "--to %s: only a file or - (NDJSON) is built so far;"
-				   " Elasticsearch, Splunk and Sentinel outputs are not", to);
-	o->f = fopen(to, "a");
-	if (o->f == NULL)
-		return err_set(e, ERR_IO, "cannot open %s: %s", to, strerror(errno));
-	return 0;
-}
-
-/* Makes what was written durable: the point after which the cursor may move. */
-static int out_flush(struct out *o, struct err *e)
-{
-	if (fflush(o->f) != 0)
-		return err_set(e, ERR_IO, "writing %s: %s", o->path, strerror(errno));
-	if (!o->is_stdout && fsync(fileno(o->f)) != 0)
-		return err_set(e, ERR_IO, "syncing %s: %s", o->path, strerror(errno));
-	return 0;
-}
-
-static void out_close(struct out *o)
-{
-	if (o->f && !o->is_stdout)
-		fclose(o->f);
-	o->f = NULL;
-}
+#include "sync/sync_out.h"
 
 /* ---- state: the cursor of a source, saved atomically ---- */
 
@@ -117,10 +75,10 @@ static int state_write(const struct sync_opts *o, const char *cursor, struct err
 
 /* ---- mapping ---- */
 
-struct run {
+struct sync_run {
 	const struct sync_opts *o;
 	struct sync_stats *st;
-	struct out out;
+	struct sync_output *out;
 	FILE *dead;
 	int64_t now;
 	struct err *e;
@@ -128,16 +86,17 @@ struct run {
 
 static int on_doc(void *ctx, const struct ecs_doc *d)
 {
-	struct run *r = ctx;
-	if (fwrite(d->json, 1, d->len, r->out.f) != d->len || fputc('\n', r->out.f) == EOF)
-		return err_set(r->e, ERR_IO, "writing %s: %s", r->out.path, strerror(errno));
+	struct sync_run *r = ctx;
+	int rc = r->out->doc(r->out, d, r->e);
+	if (rc)
+		return rc;
 	r->st->written++;
 	if (d->expires_at && d->expires_at <= r->now)
 		r->st->expired++;
 	return 0;
 }
 
-static int dead_letter(struct run *r, const char *text, size_t len, const char *why)
+static int dead_letter(struct sync_run *r, const char *text, size_t len, const char *why)
 {
 	r->st->failed++;
 	if (r->o->state_dir == NULL || r->o->dry_run)
@@ -161,8 +120,16 @@ static int dead_letter(struct run *r, const char *text, size_t len, const char *
 	return rc;
 }
 
+int sync_dead_letter(struct sync_run *run, const char *text, size_t len, const char *why, struct err *e)
+{
+	(void)e;
+	/* A delivered-then-refused document: it was counted as written. */
+	run->st->written--;
+	return dead_letter(run, text, len, why);
+}
+
 /* Maps one object, given as its exact text. */
-static int map_one(struct run *r, const char *text, size_t len)
+static int map_one(struct sync_run *r, const char *text, size_t len)
 {
 	struct err me = { 0 };
 	r->st->fetched++;
@@ -188,7 +155,7 @@ static bool same_version(json_t *a, json_t *b)
 
 static int taxii_page(void *ctx, const struct taxii_page *p)
 {
-	struct run *r = ctx;
+	struct sync_run *r = ctx;
 	r->st->pages++;
 	/* The objects' exact text: split the envelope as received, keeping the elements the
 	 * client kept (it left out versions already seen in this run). */
@@ -215,8 +182,8 @@ static int taxii_page(void *ctx, const struct taxii_page *p)
 		free(s);
 	}
 	if (rc == 0)
-		rc = out_flush(&r->out, r->e);
-	/* Only now, with the documents durable, may the cursor move. */
+		rc = r->out->flush(r->out, r->e);
+	/* Only now, with the documents delivered, may the cursor move. */
 	if (rc == 0 && n && p->date_added_last[0]) {
 		rc = state_write(r->o, p->date_added_last, r->e);
 		snprintf(r->st->cursor, sizeof(r->st->cursor), "%s", p->date_added_last);
@@ -224,7 +191,7 @@ static int taxii_page(void *ctx, const struct taxii_page *p)
 	return rc;
 }
 
-static int from_taxii(struct run *r)
+static int from_taxii(struct sync_run *r)
 {
 	struct http_client *hc = http_client_new(&r->o->http);
 	if (hc == NULL)
@@ -244,7 +211,7 @@ static int from_taxii(struct run *r)
 
 /* ---- files ---- */
 
-static int from_file(struct run *r, const char *path)
+static int from_file(struct sync_run *r, const char *path)
 {
 	struct input *in = input_open(path, r->e);
 	if (in == NULL)
@@ -264,7 +231,7 @@ static int from_file(struct run *r, const char *path)
 		rc = got;
 	jstream_free(js);
 	input_close(in);
-	return rc == 0 ? out_flush(&r->out, r->e) : rc;
+	return rc == 0 ? r->out->flush(r->out, r->e) : rc;
 }
 
 static int name_cmp(const void *a, const void *b)
@@ -272,7 +239,7 @@ static int name_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int from_folder(struct run *r, const char *dir)
+static int from_folder(struct sync_run *r, const char *dir)
 {
 	DIR *d = opendir(dir);
 	if (d == NULL)
@@ -305,12 +272,13 @@ static int from_folder(struct run *r, const char *dir)
 int sync_run_once(const struct sync_opts *o, struct sync_stats *st, struct err *e)
 {
 	memset(st, 0, sizeof(*st));
-	struct run r = { .o = o, .st = st, .now = time_now_us(), .e = e };
+	struct sync_run r = { .o = o, .st = st, .now = time_now_us(), .e = e };
 	if (o->state_dir && !o->dry_run && mkdir(o->state_dir, 0700) != 0 && errno != EEXIST)
 		return err_set(e, ERR_IO, "cannot create the state folder %s: %s", o->state_dir, strerror(errno));
-	int rc = out_open(&r.out, o->to, o->dry_run, e);
+	int rc = sync_output_file(o, &r.out, e);
 	if (rc)
 		return rc;
+	r.out->run = &r;
 	struct stat sb;
 	if (!strncmp(o->from, "http://", 7) || !strncmp(o->from, "https://", 8)) {
 		if (strstr(o->from, "/collections/") == NULL)
@@ -325,7 +293,7 @@ int sync_run_once(const struct sync_opts *o, struct sync_stats *st, struct err *
 	} else {
 		rc = from_file(&r, o->from);
 	}
-	out_close(&r.out);
+	r.out->close(r.out);
 	if (r.dead)
 		fclose(r.dead);
 	return rc;
