@@ -18,7 +18,7 @@
 #include "base/timeutil.h"
 #include "base/xmalloc.h"
 #include "export/export.h"
-#include "export/sigma_attack.h"
+#include "stix/attack.h"
 #include "export/sigma_yaml.h"
 
 #define PAGE 2000
@@ -141,62 +141,11 @@ static const struct map *map_of(enum sigma_profile p, enum ioc_type t, bool *own
 
 /* ---- ATT&CK ---- */
 
-static bool digits(const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-	return n > 0;
-}
-
-/* T1234 → 1234000, T1234.567 → 1234567; 0 when id is not of that shape. */
-static uint32_t technique_code(const char *id, size_t len)
-{
-	if ((len != 5 && len != 9) || (id[0] != 'T' && id[0] != 't') || !digits(id + 1, 4))
-		return 0;
-	if (len == 9 && (id[5] != '.' || !digits(id + 6, 3)))
-		return 0;
-	uint32_t code = (uint32_t)strtoul(id + 1, NULL, 10) * 1000;
-	if (len == 9)
-		code += (uint32_t)strtoul(id + 6, NULL, 10);
-	return code;
-}
-
-static const struct sigma_technique *technique_find(uint32_t code)
-{
-	size_t lo = 0, hi = sigma_attack_ntechniques;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (sigma_attack_techniques[mid].code == code)
-			return &sigma_attack_techniques[mid];
-		if (sigma_attack_techniques[mid].code < code)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
-}
-
-unsigned sigma_attack_technique(const char *id, size_t len)
-{
-	uint32_t code = technique_code(id, len);
-	const struct sigma_technique *t = code ? technique_find(code) : NULL;
-	return t ? t->tactics : 0;
-}
-
-int sigma_attack_tactic(const char *id, size_t len)
-{
-	for (int i = 0; i < SIGMA_TACTIC_COUNT; i++)
-		if (strlen(sigma_attack_tactics[i].id) == len && !strncasecmp(sigma_attack_tactics[i].id, id, len))
-			return i;
-	return -1;
-}
-
 /* The tags a rule carries: tactics as bits, techniques as a bit set over the table (so the
  * grouped rules can union any number of records in fixed memory), a CVE, a TLP level. */
 struct tags {
 	unsigned tactics;
-	unsigned char tech[(1024 + 7) / 8];	/* bit i = sigma_attack_techniques[i] */
+	unsigned char tech[(1024 + 7) / 8];	/* bit i = attack_techniques[i] */
 	char cve[32];
 	const char *tlp;
 };
@@ -205,11 +154,10 @@ _Static_assert(sizeof(((struct tags *)0)->tech) * 8 >= 1024, "technique bits");
 /* Adds technique id when ATT&CK knows it as active; false when it does not. */
 static bool tags_technique(struct tags *t, const char *id, size_t len)
 {
-	uint32_t code = technique_code(id, len);
-	const struct sigma_technique *te = code ? technique_find(code) : NULL;
-	if (te == NULL || (size_t)(te - sigma_attack_techniques) >= 1024)
+	const struct attack_technique *te = attack_technique_find(id, len);
+	if (te == NULL || (size_t)(te - attack_techniques) >= 1024)
 		return false;
-	size_t i = (size_t)(te - sigma_attack_techniques);
+	size_t i = (size_t)(te - attack_techniques);
 	t->tech[i / 8] |= (unsigned char)(1u << (i % 8));
 	t->tactics |= te->tactics;
 	return true;
@@ -237,17 +185,17 @@ static void tags_write(struct buf *b, const struct tags *t)
 	if (!any)
 		return;
 	buf_puts(b, "tags:\n");
-	for (int i = 0; i < SIGMA_TACTIC_COUNT; i++)
+	for (int i = 0; i < ATTACK_TACTIC_COUNT; i++)
 		if (t->tactics & (1u << i))
-			buf_printf(b, "    - attack.%s\n", sigma_attack_tactics[i].shortname);
-	for (size_t i = 0; i < sigma_attack_ntechniques && i < 1024; i++) {
+			buf_printf(b, "    - attack.%s\n", attack_tactics[i].shortname);
+	for (size_t i = 0; i < attack_ntechniques && i < 1024; i++) {
 		if (t->tech[i / 8] == 0) {
 			i |= 7;	/* a byte without techniques: to the next one */
 			continue;
 		}
 		if (!(t->tech[i / 8] & (1u << (i % 8))))
 			continue;
-		uint32_t code = sigma_attack_techniques[i].code;
+		uint32_t code = attack_techniques[i].code;
 		if (code % 1000)
 			buf_printf(b, "    - attack.t%04u.%03u\n", code / 1000, code % 1000);
 		else
@@ -910,9 +858,9 @@ static int rule_one(void *ctx, const struct ioc_record *rec)
 	description_common(r, rec, &feeds, &inds);
 	if (tlp_rank(rec->tlp) > 0)
 		buf_printf(d, " TLP: %s.", tlp_levels[tlp_rank(rec->tlp)][0]);
-	if (rec->type == IOC_MITRE && sigma_attack_technique(rec->value, strlen(rec->value)) == 0)
+	if (rec->type == IOC_MITRE && attack_technique(rec->value, strlen(rec->value)) == 0)
 		buf_printf(d, " %s is not an active technique of ATT&CK Enterprise %s, so it is not tagged.",
-			   rec->value, sigma_attack_version);
+			   rec->value, attack_version);
 	buf_puts(b, "description: ");
 	sigma_yaml_text(b, d->data, d->len);
 	buf_putc(b, '\n');

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "json/jw.h"
+#include "stix/attack.h"
 
 const char *ioc_stix_type(enum ioc_type t, const char *value)
 {
@@ -113,6 +114,44 @@ static void technique_refs(struct jw *w, const char *list)
 	}
 }
 
+/* The tactics (bits of attack_tactics) of the ATT&CK ids in a JSON list of strings. */
+static unsigned tactics_of_list(const char *list)
+{
+	unsigned bits = 0;
+	const char *p = list;
+	while (p && (p = strchr(p, '"')) != NULL) {
+		const char *end = strchr(p + 1, '"');
+		if (end == NULL)
+			break;
+		size_t n = (size_t)(end - p - 1);
+		int t;
+		if (n >= 2 && p[1] == 'T' && p[2] == 'A' && (t = attack_tactic(p + 1, n)) >= 0)
+			bits |= 1u << t;
+		else if (n >= 5)
+			bits |= attack_technique(p + 1, n);
+		p = end + 1;
+	}
+	return bits;
+}
+
+/* kill_chain_phases: the ATT&CK tactics the object's techniques serve, in matrix order. */
+static void kill_chain_phases(struct jw *w, unsigned bits)
+{
+	if (bits == 0)
+		return;
+	jw_key(w, "kill_chain_phases");
+	jw_arr(w);
+	for (int i = 0; i < ATTACK_TACTIC_COUNT; i++) {
+		if (!(bits & (1u << i)))
+			continue;
+		jw_obj(w);
+		jw_kstr(w, "kill_chain_name", "mitre-attack");
+		jw_kstr(w, "phase_name", attack_tactics[i].shortname);
+		jw_end(w);
+	}
+	jw_end(w);
+}
+
 static bool has_techniques(const char *list)
 {
 	return list && strchr(list, '"') != NULL;
@@ -214,6 +253,10 @@ void ioc_stix_object(struct buf *b, const struct ioc_record *r, int64_t modified
 	}
 	if (r->revoked)
 		jw_kbool(&w, "revoked", true);
+	if (!strcmp(stype, "indicator"))
+		kill_chain_phases(&w, tactics_of_list(r->techniques));
+	else if (!strcmp(stype, "attack-pattern"))
+		kill_chain_phases(&w, attack_technique(r->value, strlen(r->value)));
 	external_refs(&w, r);
 	const char *mark = ioc_stix_tlp_marking(r->tlp);
 	if (mark) {

@@ -15,7 +15,7 @@
 #include "base/crypto.h"
 #include "base/timeutil.h"
 #include "export/export.h"
-#include "export/sigma_attack.h"
+#include "stix/attack.h"
 #include "export/sigma_yaml.h"
 #include "ioc/ioc.h"
 #include "store/store.h"
@@ -173,22 +173,22 @@ static void test_ids(void)
 
 static void test_attack(void)
 {
-	int c2 = sigma_attack_tactic("TA0011", 6), ex = sigma_attack_tactic("ta0002", 6);
+	int c2 = attack_tactic("TA0011", 6), ex = attack_tactic("ta0002", 6);
 	CHECK(c2 >= 0 && ex >= 0);
-	CHECK_STR(sigma_attack_tactics[c2].shortname, "command-and-control");
-	CHECK_STR(sigma_attack_tactics[ex].shortname, "execution");
-	CHECK_INT(sigma_attack_tactic("TA9999", 6), -1);
-	CHECK_INT(sigma_attack_technique("T1071", 5), 1u << c2);
-	CHECK_INT(sigma_attack_technique("t1071.004", 9), 1u << c2);
-	CHECK_INT(sigma_attack_technique("T1204.002", 9), 1u << ex);
-	CHECK(sigma_attack_technique("T1078", 5) & (1u << sigma_attack_tactic("TA0001", 6)));
-	CHECK_INT(sigma_attack_technique("T1086", 5), 0);	/* revoked */
-	CHECK_INT(sigma_attack_technique("T9999", 5), 0);
-	CHECK_INT(sigma_attack_technique("T1071.0", 7), 0);
-	CHECK_INT(sigma_attack_technique("X1071", 5), 0);
-	CHECK(sigma_attack_ntechniques > 600);
-	for (size_t i = 1; i < sigma_attack_ntechniques; i++)
-		CHECK(sigma_attack_techniques[i - 1].code < sigma_attack_techniques[i].code);
+	CHECK_STR(attack_tactics[c2].shortname, "command-and-control");
+	CHECK_STR(attack_tactics[ex].shortname, "execution");
+	CHECK_INT(attack_tactic("TA9999", 6), -1);
+	CHECK_INT(attack_technique("T1071", 5), 1u << c2);
+	CHECK_INT(attack_technique("t1071.004", 9), 1u << c2);
+	CHECK_INT(attack_technique("T1204.002", 9), 1u << ex);
+	CHECK(attack_technique("T1078", 5) & (1u << attack_tactic("TA0001", 6)));
+	CHECK_INT(attack_technique("T1086", 5), 0);	/* revoked */
+	CHECK_INT(attack_technique("T9999", 5), 0);
+	CHECK_INT(attack_technique("T1071.0", 7), 0);
+	CHECK_INT(attack_technique("X1071", 5), 0);
+	CHECK(attack_ntechniques > 600);
+	for (size_t i = 1; i < attack_ntechniques; i++)
+		CHECK(attack_techniques[i - 1].code < attack_techniques[i].code);
 }
 
 /* ---- export_sigma over a store ---- */
