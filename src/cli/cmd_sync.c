@@ -13,13 +13,17 @@ static const char usage[] =
 	"                  [--tlp LEVEL] [--state DIR] [--user U] [--password P] [--token T]\n"
 	"                  [--api-key-header NAME] [--ca-file PEM] [--cert PEM --key PEM]\n"
 	"                  [--limit N] [--max-pages N] [--all-objects] [--dry-run]\n"
+	"                  [--sentinel-tenant T --sentinel-client-id ID [--sentinel-source-system S]\n"
+	"                   [--sentinel-login-url URL] [--sentinel-api-url URL]]\n"
 	"\n"
 	"Reads STIX 2.1 from SRC, maps it to Elastic Common Schema and writes the documents to DST,\n"
 	"at least once: the source's cursor is saved in --state DIR only after the documents are\n"
 	"durable, so a killed run loses nothing when run again.\n"
 	"  SRC  a TAXII 2.1 collection URL (.../collections/ID/), or a STIX file (a bundle, or\n"
 	"       NDJSON of objects: .ndjson, .jsonl) or a folder of them\n"
-	"  DST  a file (NDJSON, appended) or - for stdout\n"
+	"  DST  a file (NDJSON, appended) or - for stdout; or sentinel://WORKSPACE_ID: Microsoft\n"
+	"       Sentinel's STIX upload API (STIX as it came, no ECS; the application's secret in\n"
+	"       $CAIRN_SYNC_SENTINEL_SECRET)\n"
 	"Credentials: --user/--password (Basic), --token (Bearer, or with --api-key-header the\n"
 	"header that carries it), else $CAIRN_SYNC_USER, $CAIRN_SYNC_PASSWORD, $CAIRN_SYNC_TOKEN.\n"
 	"Profiles: ecs (default) or ti_custom, Elastic's Custom Threat Intelligence documents\n"
@@ -39,6 +43,9 @@ int cmd_sync(int argc, char **argv)
 		{ "limit", required_argument, NULL, 'l' }, { "max-pages", required_argument, NULL, 'm' },
 		{ "all-objects", no_argument, NULL, 'a' }, { "dry-run", no_argument, NULL, 'd' },
 		{ "config", required_argument, NULL, 'g' }, { "help", no_argument, NULL, 'h' },
+		{ "sentinel-tenant", required_argument, NULL, 1000 }, { "sentinel-client-id", required_argument, NULL, 1001 },
+		{ "sentinel-source-system", required_argument, NULL, 1002 },
+		{ "sentinel-login-url", required_argument, NULL, 1003 }, { "sentinel-api-url", required_argument, NULL, 1004 },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct sync_opts o;
@@ -46,6 +53,10 @@ int cmd_sync(int argc, char **argv)
 	o.ecs.profile = ECS_PROFILE_ECS;
 	o.ecs.expiration_us = 90 * USEC_PER_DAY;
 	o.ecs.expiration_text = "90d";
+	o.sentinel.source_system = "cairn";
+	o.sentinel.login_url = "https://login.microsoftonline.com";
+	o.sentinel.api_url = "https://api.ti.sentinel.azure.com";
+	o.sentinel.client_secret = getenv("CAIRN_SYNC_SENTINEL_SECRET");
 	bool once = false;
 	const char *user = getenv("CAIRN_SYNC_USER"), *password = getenv("CAIRN_SYNC_PASSWORD");
 	const char *token = getenv("CAIRN_SYNC_TOKEN"), *key_header = NULL;
@@ -104,6 +115,11 @@ int cmd_sync(int argc, char **argv)
 		case 'g':
 			cli_fail("sync", "pipelines from a --config file are not built yet; use --once --from --to");
 			return 2;
+		case 1000: o.sentinel.tenant = optarg; break;
+		case 1001: o.sentinel.client_id = optarg; break;
+		case 1002: o.sentinel.source_system = optarg; break;
+		case 1003: o.sentinel.login_url = optarg; break;
+		case 1004: o.sentinel.api_url = optarg; break;
 		case 'h': fputs(usage, stdout); return 0;
 		default: fputs(usage, stderr); return 2;
 		}
@@ -128,9 +144,9 @@ int cmd_sync(int argc, char **argv)
 	struct sync_stats st;
 	struct err e = { 0 };
 	int rc = sync_run_once(&o, &st, &e);
-	fprintf(stderr, "cairn sync: fetched %lld, written %lld, expired %lld, failed %lld%s%s\n",
+	fprintf(stderr, "cairn sync: fetched %lld, written %lld, expired %lld, failed %lld, skipped %lld%s%s\n",
 		(long long)st.fetched, (long long)st.written, (long long)st.expired, (long long)st.failed,
-		st.cursor[0] ? ", cursor " : "", st.cursor);
+		(long long)st.skipped, st.cursor[0] ? ", cursor " : "", st.cursor);
 	if (rc) {
 		cli_fail("sync", "%s", e.msg);
 		return 1;

@@ -133,6 +133,14 @@ static int map_one(struct sync_run *r, const char *text, size_t len)
 {
 	struct err me = { 0 };
 	r->st->fetched++;
+	if (r->out->object) {
+		int rc = r->out->object(r->out, text, len, r->e);
+		if (rc == 1)
+			r->st->skipped++;
+		else if (rc == 0)
+			r->st->written++;
+		return rc == 1 ? 0 : rc;
+	}
 	int rc = ecs_map_object(text, len, &r->o->ecs, on_doc, r, &me);
 	if (rc == ERR_INVALID || rc == ERR_TOO_LARGE)
 		return dead_letter(r, text, len, me.msg);
@@ -275,7 +283,8 @@ int sync_run_once(const struct sync_opts *o, struct sync_stats *st, struct err *
 	struct sync_run r = { .o = o, .st = st, .now = time_now_us(), .e = e };
 	if (o->state_dir && !o->dry_run && mkdir(o->state_dir, 0700) != 0 && errno != EEXIST)
 		return err_set(e, ERR_IO, "cannot create the state folder %s: %s", o->state_dir, strerror(errno));
-	int rc = sync_output_file(o, &r.out, e);
+	int rc = !o->dry_run && !strncmp(o->to, "sentinel://", 11) ? sync_output_sentinel(o, &r.out, e)
+								    : sync_output_file(o, &r.out, e);
 	if (rc)
 		return rc;
 	r.out->run = &r;

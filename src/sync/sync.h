@@ -4,7 +4,8 @@
  *
  * Sources: a TAXII 2.1 collection (net/taxii_client: every client line of TAXII.md), or
  * STIX files — a bundle per file, or NDJSON of objects — or a folder of them.
- * Outputs: NDJSON to a file or stdout.
+ * Outputs: NDJSON to a file or stdout; Microsoft Sentinel's STIX upload API (STIX objects
+ * as they came, no ECS).
  *
  * Delivery: documents are written and made durable (flushed and fsync'ed) before the
  * source's cursor is saved, atomically (write, fsync, rename), in the state folder. A kill
@@ -32,13 +33,19 @@ struct sync_opts {
 	int64_t page_limit;		/* TAXII objects per page; 0 = 1000 */
 	int max_pages;			/* TAXII pages per run; 0 = 10,000 */
 	bool dry_run;			/* print the documents to stdout; save nothing */
+	struct {
+		const char *tenant, *client_id, *client_secret;	/* the Entra ID application */
+		const char *source_system;	/* "sourcesystem" of every upload; default cairn */
+		const char *login_url, *api_url;	/* defaults: Azure's public cloud */
+	} sentinel;
 };
 
 struct sync_stats {
 	int64_t fetched;		/* STIX objects read from the source */
 	int64_t written;		/* ECS documents delivered */
 	int64_t expired;		/* of those, already expired when written */
-	int64_t failed;			/* objects that could not be mapped (dead letters) */
+	int64_t failed;			/* objects that could not be mapped or delivered (dead letters) */
+	int64_t skipped;		/* objects the output does not take (their type) */
 	int64_t pages;
 	char cursor[64];		/* the source's cursor after the run */
 };

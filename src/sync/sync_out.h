@@ -16,6 +16,10 @@ struct sync_run;
 
 struct sync_output {
 	int (*doc)(struct sync_output *out, const struct ecs_doc *d, struct err *e);
+	/* An output that takes STIX itself (Sentinel) sets this instead of doc: each source
+	 * object's exact text, no ECS mapping. Returns 1 when it left the object out (a type
+	 * the destination does not take), 0 when taken. */
+	int (*object)(struct sync_output *out, const char *json, size_t len, struct err *e);
 	int (*flush)(struct sync_output *out, struct err *e);
 	void (*close)(struct sync_output *out);
 	struct sync_run *run;		/* set by sync.c before the first doc */
@@ -27,5 +31,7 @@ int sync_dead_letter(struct sync_run *run, const char *text, size_t len, const c
 
 /* NDJSON to a file (appended) or stdout ("-", and every --dry-run). */
 int sync_output_file(const struct sync_opts *o, struct sync_output **out, struct err *e);
+/* Microsoft Sentinel's STIX objects upload API ("sentinel://WORKSPACE_ID"). */
+int sync_output_sentinel(const struct sync_opts *o, struct sync_output **out, struct err *e);
 
 #endif
