@@ -10,6 +10,7 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "base/crypto.h"
 #include "base/log.h"
 #include "base/timeutil.h"
 #include "base/xmalloc.h"
@@ -19,7 +20,7 @@
 #include "net/http_client.h"
 #include "net/taxii_client.h"
 
-static const char *const formats[] = { "txt", "csv", "json", "stix", "taxii" };
+static const char *const formats[] = { "txt", "csv", "json", "stix", "taxii", "misp" };
 
 void feed_def_init(struct feed_def *f)
 {
@@ -54,7 +55,7 @@ int feed_def_check(struct feed_def *f, struct err *e)
 	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
 		known = known || !strcmp(f->format, formats[i]);
 	if (!known)
-		return err_set(e, ERR_INVALID, "feed %s: --format must be txt, csv, json, stix or taxii", f->name);
+		return err_set(e, ERR_INVALID, "feed %s: --format must be txt, csv, json, stix, taxii or misp", f->name);
 	if (f->reliability < 'A' || f->reliability > 'F')
 		return err_set(e, ERR_INVALID, "feed %s: --reliability must be a grade from A to F", f->name);
 	if (f->confidence < -1 || f->confidence > 100)
@@ -181,7 +182,8 @@ static void add_result(struct feed_result *r, const struct import_result *ir)
 static enum import_format format_of(const char *f)
 {
 	return !strcmp(f, "csv") ? IMPORT_CSV : !strcmp(f, "json") ? IMPORT_JSON
-	       : !strcmp(f, "stix") || !strcmp(f, "taxii") ? IMPORT_STIX : IMPORT_TXT;
+	       : !strcmp(f, "stix") || !strcmp(f, "taxii") ? IMPORT_STIX
+	       : !strcmp(f, "misp") ? IMPORT_MISP : IMPORT_TXT;
 }
 
 /* A gzip file (not a gzip transfer encoding, which libcurl undoes) is inflated here. */
@@ -341,6 +343,118 @@ static int pull_taxii(struct store *s, const struct feed_def *f, struct feed_row
 	return rc;
 }
 
+/* ---- MISP feeds: manifest.json, then the events newer than the cursor ---- */
+
+#define MISP_EVENTS_MAX 100000
+
+struct misp_event {
+	char uuid[40];
+	int64_t ts;
+};
+
+static int event_cmp(const void *a, const void *b)
+{
+	const struct misp_event *x = a, *y = b;
+	return x->ts < y->ts ? -1 : x->ts > y->ts ? 1 : strcmp(x->uuid, y->uuid);
+}
+
+static int pull_misp(struct store *s, const struct feed_def *f, struct feed_row *row, struct feed_result *r,
+		     struct err *e)
+{
+	struct hc_conf conf;
+	http_conf_of(f, &conf);
+	struct http_client *hc = http_client_new(&conf);
+	if (hc == NULL)
+		return err_set(e, ERR_INTERNAL, "cannot start the HTTP client");
+	struct buf base = BUF_INIT, url = BUF_INIT;
+	buf_puts(&base, f->url);
+	if (base.len && base.data[base.len - 1] != '/')
+		buf_putc(&base, '/');
+	buf_printf(&url, "%smanifest.json", base.data);
+	struct hc_request rq = { .url = url.data, .if_none_match = row->etag, .if_modified_since = row->last_modified };
+	struct hc_response rs = { 0 };
+	struct misp_event *ev = NULL;
+	size_t n = 0;
+	int rc = http_client_do(hc, &rq, &rs, e);
+	r->http_status = rs.status;
+	if (rc == 0 && rs.status == 304) {
+		r->not_modified = true;
+		goto out;
+	}
+	if (rc == 0 && (rs.status < 200 || rs.status > 299))
+		rc = err_set(e, ERR_IO, "%s answered %ld for its manifest.json", f->name, rs.status);
+	json_t *man = NULL;
+	char etag[sizeof(row->etag)] = "", lastmod[sizeof(row->last_modified)] = "";
+	if (rc == 0) {
+		const char *et = hc_header(&rs, "etag"), *lm = hc_header(&rs, "last-modified");
+		snprintf(etag, sizeof(etag), "%s", et ? et : "");
+		snprintf(lastmod, sizeof(lastmod), "%s", lm ? lm : "");
+	}
+	if (rc == 0) {
+		json_error_t je;
+		man = json_loadb(rs.body.data ? rs.body.data : "", rs.body.len, 0, &je);
+		if (!json_is_object(man))
+			rc = err_set(e, ERR_INVALID, "%s: manifest.json is not a MISP feed manifest: %s", f->name,
+				     man ? "not an object" : je.text);
+	}
+	int64_t cursor = row->cursor[0] ? strtoll(row->cursor, NULL, 10) : 0;
+	if (rc == 0) {
+		const char *uuid;
+		json_t *m;
+		ev = xcalloc(json_object_size(man) ? json_object_size(man) : 1, sizeof(*ev));
+		json_object_foreach(man, uuid, m) {
+			json_t *t = json_object_get(m, "timestamp");
+			int64_t ts = json_is_string(t) ? strtoll(json_string_value(t), NULL, 10)
+				   : json_is_integer(t) ? json_integer_value(t) : 0;
+			/* Only the events changed since the last pull; a uuid is all a file name holds. */
+			if (ts <= cursor || !uuid_valid(uuid, strlen(uuid)) || n == MISP_EVENTS_MAX)
+				continue;
+			snprintf(ev[n].uuid, sizeof(ev[n].uuid), "%s", uuid);
+			ev[n++].ts = ts;
+		}
+		qsort(ev, n, sizeof(*ev), event_cmp);
+	}
+	json_decref(man);
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		buf_reset(&url);
+		buf_printf(&url, "%s%s.json", base.data, ev[i].uuid);
+		struct hc_request erq = { .url = url.data };
+		rc = http_client_do(hc, &erq, &rs, e);
+		if (rc == 0 && (rs.status < 200 || rs.status > 299))
+			rc = err_set(e, ERR_IO, "%s answered %ld for event %s", f->name, rs.status, ev[i].uuid);
+		if (rc == 0)
+			rc = gunzip(&rs.body, f->max_bytes, e);
+		if (rc == 0) {
+			struct import_opts o;
+			struct import_result *ir = xcalloc(1, sizeof(*ir));
+			import_opts_of(f, &o);
+			struct input *in = input_from_memory(rs.body.data ? rs.body.data : "", rs.body.len);
+			rc = import_input(s, in, IMPORT_MISP, false, &o, ir, e);
+			add_result(r, ir);
+			r->pages++;
+			free(ir);
+		}
+		if (rc == 0) {
+			/* In time-stamp order, so the cursor never passes an event not yet imported. */
+			snprintf(row->cursor, sizeof(row->cursor), "%lld", (long long)ev[i].ts);
+			rc = store_feed_def_state(s, row, e);
+		}
+	}
+	if (rc == 0) {
+		/* The manifest's validators are kept only once every event it listed is in. */
+		r->not_modified = n == 0;
+		snprintf(row->etag, sizeof(row->etag), "%s", etag);
+		snprintf(row->last_modified, sizeof(row->last_modified), "%s", lastmod);
+	}
+out:
+	free(ev);
+	hc_response_cleanup(&rs);
+	http_client_free(hc);
+	buf_cleanup(&base);
+	buf_cleanup(&url);
+	return rc;
+}
+
 struct found {
 	struct feed_row row;
 	char name[FEED_NAME_MAX];
@@ -372,7 +486,8 @@ int feed_run(struct store *s, const struct config *cfg, const char *name, int64_
 	struct err pe = { 0 };
 	int prc = feed_def_parse(fd.def, &f, &pe);
 	if (prc == 0)
-		prc = !strcmp(f.format, "taxii") ? pull_taxii(s, &f, &fd.row, r, &pe) : pull_url(s, &f, &fd.row, r, &pe);
+		prc = !strcmp(f.format, "taxii") ? pull_taxii(s, &f, &fd.row, r, &pe)
+		      : !strcmp(f.format, "misp") ? pull_misp(s, &f, &fd.row, r, &pe) : pull_url(s, &f, &fd.row, r, &pe);
 	fd.row.last_run = now;
 	if (prc != 0 && abort_flag && __atomic_load_n(abort_flag, __ATOMIC_ACQUIRE)) {
 		free(fd.def);	/* stopped by a server shutdown: not the feed's failure */
