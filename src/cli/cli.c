@@ -48,6 +48,7 @@ static const char usage[] =
 	"  stats    print the database's statistics as JSON\n"
 	"  export   write indicators in an export format (stix, sigma, ...)\n"
 	"  feeds    add, list, remove and run the feeds cairn pulls\n"
+	"  allowlist  add, list and remove the lists of values cairn never publishes\n"
 	"\n"
 	"Every command takes --db PATH (default $CAIRN_DB, else ./cairn.db) and --help.\n";
 
@@ -82,6 +83,8 @@ int cli_main(int argc, char **argv)
 		return cmd_export(argc - 1, argv + 1);
 	if (!strcmp(cmd, "feeds"))
 		return cmd_feeds(argc - 1, argv + 1);
+	if (!strcmp(cmd, "allowlist"))
+		return cmd_allowlist(argc - 1, argv + 1);
 	fprintf(stderr, "cairn: unknown command '%.64s' (see cairn --help)\n", cmd);
 	return 2;
 }
