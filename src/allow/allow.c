@@ -810,7 +810,8 @@ static bool ip_match(const struct allow_set *s, enum ioc_type t, const char *v, 
 	uint64_t hi, lo;
 	unsigned plen;
 	uint32_t node = 0;
-	if (s->npnodes <= 2 || allow_parse_ip(v, n, &fam, &hi, &lo, &plen) != 0)
+	bool empty = s->npnodes <= 2 && s->pnodes[0].owner == NONE && s->pnodes[1].owner == NONE;
+	if (empty || allow_parse_ip(v, n, &fam, &hi, &lo, &plen) != 0)
 		return false;
 	const struct owner *o = cidr_find(s, t, fam, hi, lo, plen, &node);
 	if (o == NULL)

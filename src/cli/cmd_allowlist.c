@@ -130,7 +130,9 @@ static int do_add(struct store *s, const char *name, const char *src)
 	}
 	allow_set_freeze(set);
 	int64_t t1 = time_mono_us();
-	if (info->entries == 0) {
+	/* An empty list is stored (published lists can be empty for a while); one whose every
+	 * entry is unusable is most likely not an allow-list at all. */
+	if (info->entries == 0 && info->skipped > 0) {
 		cli_fail("allowlist", "%s: no usable entries (%lld skipped%s%s)", src, (long long)info->skipped,
 			 info->nskips ? ": " : "", info->nskips ? info->skips[0].reason : "");
 		goto out;
