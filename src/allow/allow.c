@@ -139,6 +139,7 @@ void allow_set_unref(struct allow_set *s)
 	free(s->pool);
 	free(s->xslots);
 	free(s->pnodes);
+	free(s->hslots);
 	free(s->dnodes);
 	free(s->eslots);
 	free(s->acnodes);
@@ -312,10 +313,75 @@ static uint32_t pnode_new(struct allow_set *s, uint64_t hi, uint64_t lo, unsigne
 	return s->npnodes++;
 }
 
+static uint64_t host_hash(int family, uint64_t hi, uint64_t lo)
+{
+	/* IPv4 keys live in the top 32 bits: mix them all down (murmur3's finaliser). */
+	uint64_t h = hi ^ (lo * 0x9e3779b97f4a7c15ULL) ^ (uint64_t)family;
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	return h ^ (h >> 33);
+}
+
+static void hosts_rehash(struct allow_set *s)
+{
+	uint32_t cap = s->hcap ? s->hcap * 2 : 1024;
+	struct hslot *n = xcalloc(cap, sizeof(*n));
+	for (uint32_t i = 0; i < s->hcap; i++) {
+		if (s->hslots[i].owner == 0)
+			continue;
+		uint32_t j = (uint32_t)host_hash((int)s->hslots[i].family, s->hslots[i].hi, s->hslots[i].lo) & (cap - 1);
+		while (n[j].owner)
+			j = (j + 1) & (cap - 1);
+		n[j] = s->hslots[i];
+	}
+	free(s->hslots);
+	s->hslots = n;
+	s->hcap = cap;
+}
+
+static void host_add(struct allow_set *s, uint32_t list, int family, uint64_t hi, uint64_t lo)
+{
+	if ((s->nh + 1) * 4 > (uint64_t)s->hcap * 3)
+		hosts_rehash(s);
+	uint32_t j = (uint32_t)host_hash(family, hi, lo) & (s->hcap - 1);
+	for (; s->hslots[j].owner; j = (j + 1) & (s->hcap - 1)) {
+		struct hslot *x = &s->hslots[j];
+		if (x->hi == hi && x->lo == lo && x->family == (uint32_t)family) {
+			uint32_t head = x->owner - 1;
+			own(s, &head, list, ALLOW_CIDR, 0);
+			s->hslots[j].owner = head + 1;
+			return;
+		}
+	}
+	uint32_t head = NONE;
+	own(s, &head, list, ALLOW_CIDR, 0);
+	s->hslots[j] = (struct hslot){ hi, lo, head + 1, (uint32_t)family };
+	s->nh++;
+}
+
+static const struct owner *host_find(const struct allow_set *s, enum ioc_type t, int family, uint64_t hi, uint64_t lo)
+{
+	if (s->hcap == 0)
+		return NULL;
+	for (uint32_t j = (uint32_t)host_hash(family, hi, lo) & (s->hcap - 1); s->hslots[j].owner;
+	     j = (j + 1) & (s->hcap - 1)) {
+		const struct hslot *x = &s->hslots[j];
+		if (x->hi == hi && x->lo == lo && x->family == (uint32_t)family)
+			return owner_for(s, x->owner - 1, t);
+	}
+	return NULL;
+}
+
 /* family: 0 IPv4 (key in the top 32 bits, plen <= 32), 1 IPv6. */
 static void cidr_add(struct allow_set *s, uint32_t list, int family, uint64_t hi, uint64_t lo, unsigned plen)
 {
 	mask_key(&hi, &lo, plen);
+	if (plen == (family ? 128u : 32u)) {
+		host_add(s, list, family, hi, lo);
+		return;
+	}
 	uint32_t n = (uint32_t)family;
 	for (;;) {
 		struct pnode *cur = &s->pnodes[n];
@@ -394,28 +460,28 @@ static const struct owner *cidr_find(const struct allow_set *s, enum ioc_type t,
 	return best;
 }
 
-static void cidr_format(const struct pnode *n, int family, char *out, size_t cap)
+static void cidr_format(int family, uint64_t hi, uint64_t lo, unsigned plen, char *out, size_t cap)
 {
 	char a[INET6_ADDRSTRLEN];
 	if (family == 0) {
 		struct in_addr v4;
-		v4.s_addr = htonl((uint32_t)(n->hi >> 32));
+		v4.s_addr = htonl((uint32_t)(hi >> 32));
 		inet_ntop(AF_INET, &v4, a, sizeof(a));
-		if (n->plen == 32)
+		if (plen == 32)
 			snprintf(out, cap, "%s", a);	/* one address: as it was listed */
 		else
-			snprintf(out, cap, "%s/%u", a, (unsigned)n->plen);
+			snprintf(out, cap, "%s/%u", a, plen);
 	} else {
 		struct in6_addr v6;
 		for (int i = 0; i < 8; i++) {
-			v6.s6_addr[i] = (uint8_t)(n->hi >> (56 - 8 * i));
-			v6.s6_addr[8 + i] = (uint8_t)(n->lo >> (56 - 8 * i));
+			v6.s6_addr[i] = (uint8_t)(hi >> (56 - 8 * i));
+			v6.s6_addr[8 + i] = (uint8_t)(lo >> (56 - 8 * i));
 		}
 		inet_ntop(AF_INET6, &v6, a, sizeof(a));
-		if (n->plen == 128)
+		if (plen == 128)
 			snprintf(out, cap, "%s", a);
 		else
-			snprintf(out, cap, "%s/%u", a, (unsigned)n->plen);
+			snprintf(out, cap, "%s/%u", a, plen);
 	}
 }
 
@@ -810,15 +876,26 @@ static bool ip_match(const struct allow_set *s, enum ioc_type t, const char *v, 
 	uint64_t hi, lo;
 	unsigned plen;
 	uint32_t node = 0;
-	bool empty = s->npnodes <= 2 && s->pnodes[0].owner == NONE && s->pnodes[1].owner == NONE;
+	bool empty = s->npnodes <= 2 && s->nh == 0 && s->pnodes[0].owner == NONE && s->pnodes[1].owner == NONE;
 	if (empty || allow_parse_ip(v, n, &fam, &hi, &lo, &plen) != 0)
 		return false;
-	const struct owner *o = cidr_find(s, t, fam, hi, lo, plen, &node);
-	if (o == NULL)
+	const struct owner *o = NULL;
+	unsigned full = fam ? 128 : 32;
+	/* A single address listed is the most specific entry there can be. */
+	if (plen == full && (o = host_find(s, t, fam, hi, lo)) != NULL) {
+		if (hit) {
+			char buf[INET6_ADDRSTRLEN + 8];
+			cidr_format(fam, hi, lo, full, buf, sizeof(buf));
+			fill_hit(s, o, hit, buf, strlen(buf));
+		}
+		return true;
+	}
+	if ((o = cidr_find(s, t, fam, hi, lo, plen, &node)) == NULL)
 		return false;
 	if (hit) {
 		char buf[INET6_ADDRSTRLEN + 8];
-		cidr_format(&s->pnodes[node], fam, buf, sizeof(buf));
+		const struct pnode *pn = &s->pnodes[node];
+		cidr_format(fam, pn->hi, pn->lo, pn->plen, buf, sizeof(buf));
 		fill_hit(s, o, hit, buf, strlen(buf));
 	}
 	return true;

@@ -37,6 +37,12 @@ struct pnode {			/* cidr */
 	uint8_t plen;
 };
 
+struct hslot {			/* single addresses: owner = chain head + 1, 0 = empty */
+	uint64_t hi, lo;
+	uint32_t owner;
+	uint32_t family;
+};
+
 struct eslot {			/* domain trie edge: child 0 = empty */
 	uint64_t h;
 	uint32_t parent, child, off, len;
@@ -73,8 +79,10 @@ struct allow_set {
 	struct xslot *xslots;
 	uint32_t xcap, nx;
 
-	struct pnode *pnodes;
+	struct pnode *pnodes;		/* ranges */
 	uint32_t npnodes, pnodes_cap;
+	struct hslot *hslots;		/* single addresses (/32, /128): one probe instead of a walk */
+	uint32_t hcap, nh;
 
 	uint32_t *dnodes;	/* owner chain per trie node */
 	uint32_t ndnodes, dnodes_cap;
