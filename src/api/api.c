@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "allow/allow.h"
 #include "api/api_int.h"
 #include "base/crypto.h"
 #include "base/log.h"
@@ -51,6 +52,9 @@ static void *thread_init(void *ctx, int no, struct err *e)
 		return NULL;
 	}
 	if (no == 0) {
+		/* The allow-lists' matcher before the first request (and a new database's
+		 * built-in list applied). */
+		allow_refresh(a, w->store);
 		stats_thread_start(a);
 		feeds_thread_start(a);
 	}
@@ -340,6 +344,7 @@ struct api *api_new(const struct config *cfg, const char *db_path, struct err *e
 	a->last_flush_us = a->started_at;
 	pthread_mutex_init(&a->lock, NULL);
 	pthread_mutex_init(&a->log_lock, NULL);
+	pthread_mutex_init(&a->allow_lock, NULL);
 	pthread_cond_init(&a->stats_cond, NULL);
 	if (!strcmp(cfg->access_log, "-")) {
 		a->access_log = stdout;
@@ -395,5 +400,6 @@ void api_free(struct api *a)
 	else if (a->access_log)
 		fflush(a->access_log);
 	free(a->stats_json);
+	allow_set_unref(a->allow);
 	free(a);
 }

@@ -118,6 +118,9 @@ struct api {
 	int64_t started_at;
 	int64_t keys_generation;	/* bumped when this server revokes a key */
 	int64_t write_generation;	/* bumped when this server writes indicators */
+
+	pthread_mutex_t allow_lock;	/* guards allow */
+	struct allow_set *allow;	/* the allow-lists' matcher (api_allow.c) */
 };
 
 struct api_worker {
@@ -231,6 +234,15 @@ void stats_refresh(struct api *a, struct store *s, bool force);
 void stats_thread_start(struct api *a);
 void stats_thread_stop(struct api *a);
 void access_log_write(struct call *c, int64_t latency_us, size_t bytes);
+
+/* api_allow.c: the allow-lists' matcher, rebuilt by the background thread when the lists
+ * change. api_allow returns a reference (allow_set_unref it), NULL before the first build. */
+struct allow_set *api_allow(struct api *a);
+int api_allow_reload(struct api *a, struct store *s, struct err *e);
+/* Finishes pending suppression passes and rebuilds the matcher when the generation moved. */
+void allow_refresh(struct api *a, struct store *s);
+/* The allow-list metrics of /metrics. */
+void allow_metrics(struct call *c, struct buf *b);
 
 /* Helpers shared by handlers. */
 bool param_int(struct call *c, const char *name, int64_t lo, int64_t hi, int64_t *out, bool *present);

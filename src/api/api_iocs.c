@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "allow/allow_db.h"
 #include "api/api_int.h"
 #include "base/arena.h"
 #include "base/log.h"
@@ -1008,6 +1009,10 @@ static int lookup_one(struct call *c, struct jw *w, const char *value, size_t le
 		return ERR_INVALID;
 	jw_obj(w);
 	struct lookup_ctx lc = { .w = w };
+	/* A suppressed record is hidden like an unknown one; the allow-list entry says why. */
+	struct allow_set *allow = api_allow(c->w->api);
+	struct allow_hit hit;
+	bool listed = allow && allow_match(allow, t, canon, n, &hit);
 	int rc = store_ioc_get_value(c->w->store, t, canon, lookup_row, &lc, e);
 	if (rc == ERR_NOT_FOUND) {
 		jw_kbool(w, "found", false);
@@ -1017,13 +1022,22 @@ static int lookup_one(struct call *c, struct jw *w, const char *value, size_t le
 		jw_null(w);
 		jw_key(w, "risk");
 		jw_null(w);
-		jw_kstr(w, "note", "Not in cairn's data. This means unknown, not safe.");
+		jw_kstr(w, "note", listed ? "On an allow-list: cairn does not publish it."
+					  : "Not in cairn's data. This means unknown, not safe.");
 		hunting(w, t, canon);
 		rc = 0;
 	}
-	/* Allow-lists are not built yet, so nothing suppresses an indicator. */
 	jw_key(w, "allowlist");
-	jw_null(w);
+	if (listed) {
+		jw_obj(w);
+		jw_kstr(w, "list", hit.list);
+		jw_kstr(w, "entry", hit.entry);
+		jw_kstr(w, "kind", allow_kind_name(hit.kind));
+		jw_end(w);
+	} else {
+		jw_null(w);
+	}
+	allow_set_unref(allow);
 	jw_end(w);
 	return rc;
 }
@@ -1256,9 +1270,46 @@ void h_submit(struct call *c)
 	}
 	struct put_stats st = { 0 };
 	struct err e = { 0 };
-	if (store_ioc_put_batch(c->w->store, in, n, &st, &e) != 0) {
+	/* Values on an allow-list are not stored (docs/allowlists.md); the answer names them. */
+	struct allow_set *allow = api_allow(c->w->api);
+	size_t kept = n;
+	struct allow_hit *hits = xcalloc(n, sizeof(*hits));
+	bool *listed = xcalloc(n, sizeof(*listed));
+	struct ioc_input *k = xcalloc(n, sizeof(*k));
+	int rc;
+	for (int tries = 0;; tries++) {
+		kept = 0;
+		for (size_t i = 0; i < n; i++) {
+			listed[i] = allow && allow_match(allow, in[i].type, in[i].value, strlen(in[i].value), &hits[i]);
+			if (!listed[i])
+				k[kept++] = in[i];
+		}
+		store_allow_expect(c->w->store, allow ? allow_set_generation(allow) : -1);
+		rc = kept ? store_ioc_put_batch(c->w->store, k, kept, &st, &e) : 0;
+		store_allow_expect(c->w->store, -1);
+		if (rc != ERR_CONFLICT || tries == 2)
+			break;
+		/* The lists changed under this request: rebuild now rather than wait for the
+		 * background thread. */
+		allow_set_unref(allow);
+		allow = NULL;
+		if (api_allow_reload(c->w->api, c->w->store, &e) != 0)
+			break;
+		allow = api_allow(c->w->api);
+	}
+	free(k);
+	if (rc != 0) {
+		allow_set_unref(allow);
+		free(hits);
+		free(listed);
 		db_error(c, &e);
 		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct err he = { 0 };
+		int64_t one = 1;
+		if (listed[i] && store_allow_hits(c->w->store, &hits[i].list_id, &one, 1, &he) != 0)
+			log_warn("counting a suppression: %s", he.msg);
 	}
 	__atomic_add_fetch(&c->w->api->write_generation, 1, __ATOMIC_RELEASE);
 	struct jw w;
@@ -1267,13 +1318,33 @@ void h_submit(struct call *c)
 	jw_key(&w, "data");
 	jw_arr(&w);
 	for (size_t i = 0; i < n; i++)
-		store_ioc_get_value(c->w->store, in[i].type, in[i].value, submitted_row, &w, &e);
+		if (!listed[i])
+			store_ioc_get_value(c->w->store, in[i].type, in[i].value, submitted_row, &w, &e);
 	jw_end(&w);
 	meta_open(c, &w);
 	jw_kint(&w, "added", st.added);
 	jw_kint(&w, "updated", st.updated);
+	jw_kint(&w, "suppressed", (int64_t)(n - kept));
+	jw_end(&w);
+	/* cairn's addition: what the allow-lists kept out, and why. */
+	jw_key(&w, "suppressed");
+	jw_arr(&w);
+	for (size_t i = 0; i < n; i++) {
+		if (!listed[i])
+			continue;
+		jw_obj(&w);
+		jw_kint(&w, "index", (int64_t)i);
+		jw_kstr(&w, "type", ioc_type_name(in[i].type));
+		jw_kstr(&w, "value", in[i].value);
+		jw_kstr(&w, "list", hits[i].list);
+		jw_kstr(&w, "entry", hits[i].entry);
+		jw_end(&w);
+	}
 	jw_end(&w);
 	jw_end(&w);
+	allow_set_unref(allow);
+	free(hits);
+	free(listed);
 	api_json(c, st.added ? 201 : 200, &body);
 out:
 	free(in);

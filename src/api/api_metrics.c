@@ -96,6 +96,7 @@ void h_metrics(struct call *c)
 	buf_printf(b, "# HELP cairn_uptime_seconds Seconds since the server started.\n"
 		      "# TYPE cairn_uptime_seconds gauge\ncairn_uptime_seconds %lld\n",
 		   (long long)((c->now - a->started_at) / USEC_PER_SEC));
+	allow_metrics(c, b);
 	c->resp->status = 200;
 	c->resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
 }
@@ -239,6 +240,8 @@ static void *stats_main(void *arg)
 	pthread_mutex_lock(&a->lock);
 	while (!a->stats_stop) {
 		pthread_mutex_unlock(&a->lock);
+		/* First, so a new database's built-in list is in force before anything else. */
+		allow_refresh(a, s);
 		/* Bring the trigram index up to date, a chunk (one short transaction) at a time. */
 		int64_t n;
 		do {

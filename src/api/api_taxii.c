@@ -15,6 +15,7 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "allow/allow.h"
 #include "api/api_int.h"
 #include "base/crypto.h"
 #include "base/log.h"
@@ -858,10 +859,12 @@ static void h_add(struct call *c, const struct coll_access *a)
 	o.keep_spec_version = true;
 	o.on_object = on_object;
 	o.object_ctx = &st;
+	o.allow = api_allow(c->w->api);	/* the server's allow-lists, not a rebuild per request */
 	struct import_result *r = xcalloc(1, sizeof(*r));
 	struct err e = { 0 };
 	struct input *in = input_from_memory(c->req->body, c->req->body_len);
 	int rc = import_input(c->w->store, in, IMPORT_STIX, false, &o, r, &e);
+	allow_set_unref(o.allow);
 	free(r);
 	if (rc != 0) {
 		buf_cleanup(&st.ok);

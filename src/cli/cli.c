@@ -49,6 +49,7 @@ static const char usage[] =
 	"  export   write indicators in an export format (stix, sigma, ...)\n"
 	"  feeds    add, list, remove and run the feeds cairn pulls\n"
 	"  sync     STIX from a TAXII collection or files, as ECS documents, to a file\n"
+	"  allowlist  add, list and remove the lists of values cairn never publishes\n"
 	"\n"
 	"Every command takes --db PATH (default $CAIRN_DB, else ./cairn.db) and --help.\n";
 
@@ -85,6 +86,8 @@ int cli_main(int argc, char **argv)
 		return cmd_feeds(argc - 1, argv + 1);
 	if (!strcmp(cmd, "sync"))
 		return cmd_sync(argc - 1, argv + 1);
+	if (!strcmp(cmd, "allowlist"))
+		return cmd_allowlist(argc - 1, argv + 1);
 	fprintf(stderr, "cairn: unknown command '%.64s' (see cairn --help)\n", cmd);
 	return 2;
 }

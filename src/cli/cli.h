@@ -19,6 +19,7 @@ int cmd_stats(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_feeds(int argc, char **argv);
 int cmd_sync(int argc, char **argv);
+int cmd_allowlist(int argc, char **argv);
 int cli_main(int argc, char **argv);
 
 /* The database path: --db, else $CAIRN_DB, else ./cairn.db. */

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "allow/allow_db.h"
 #include "base/timeutil.h"
 #include "cli/cli.h"
 #include "json/jw.h"
@@ -11,7 +12,9 @@ static const char usage_lookup[] =
 	"usage: cairn lookup [--type T] [--db PATH] VALUE\n"
 	"\n"
 	"Prints the record of VALUE (refanged and normalised first) as JSON, or\n"
-	"{\"found\": false, …} when cairn does not know it (unknown, not safe).\n";
+	"{\"found\": false, …} when cairn does not know it (unknown, not safe).\n"
+	"\"allowlist\" names the allow-list and entry that keep VALUE from being published\n"
+	"(null when none does); \"suppressed\" says whether its record is hidden.\n";
 
 static const char usage_stats[] =
 	"usage: cairn stats [--db PATH]\n\nPrints the database's statistics as JSON.\n";
@@ -29,6 +32,7 @@ static int print_record(void *ctx, const struct ioc_record *r)
 	jw_ktime(w, "last_seen", r->last_seen);
 	jw_ktime(w, "valid_until", r->valid_until);
 	jw_kbool(w, "revoked", r->revoked);
+	jw_kbool(w, "suppressed", r->suppressed != 0);
 	jw_key(w, "tags");
 	jw_raw(w, r->tags, strlen(r->tags));
 	jw_key(w, "mitre_techniques");
@@ -83,13 +87,30 @@ int cmd_lookup(int argc, char **argv)
 	struct jw w;
 	jw_init(&w, &b);
 	jw_obj(&w);
-	int rc = store_ioc_get_value(s, t, canon, print_record, &w, &e);
+	int rc = store_ioc_get_value_any(s, t, canon, print_record, &w, &e);
 	if (rc == ERR_NOT_FOUND) {
 		jw_kbool(&w, "found", false);
 		jw_kstr(&w, "type", ioc_type_name(t));
 		jw_kstr(&w, "value", canon);
 		rc = 0;
 	}
+	struct allow_set *allow = NULL;
+	if (rc == 0)
+		rc = allow_db_load(s, &allow, &e);
+	if (rc == 0) {
+		struct allow_hit hit;
+		jw_key(&w, "allowlist");
+		if (allow_match(allow, t, canon, n, &hit)) {
+			jw_obj(&w);
+			jw_kstr(&w, "list", hit.list);
+			jw_kstr(&w, "entry", hit.entry);
+			jw_kstr(&w, "kind", allow_kind_name(hit.kind));
+			jw_end(&w);
+		} else {
+			jw_null(&w);
+		}
+	}
+	allow_set_unref(allow);
 	jw_end(&w);
 	if (rc)
 		cli_fail("lookup", "%s", e.msg);

@@ -7,6 +7,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "allow/allow_db.h"
 #include "base/arena.h"
 #include "base/timeutil.h"
 #include "base/xmalloc.h"
@@ -69,12 +70,86 @@ static void progress(struct run *run, bool force)
 	run->dirty_progress = true;
 }
 
+struct allow_tally {
+	int64_t id, n;
+};
+
+/* Counts a value an allow-list kept out, with the list and entry for the first few. */
+static void note_suppressed(struct run *run, const char *value, const struct allow_hit *hit)
+{
+	struct import_result *r = run->r;
+	r->suppressed++;
+	if (r->nsuppressions < IMPORT_SUPPRESSIONS_KEPT) {
+		struct import_suppression *x = &r->suppressions[r->nsuppressions++];
+		const char *src[3] = { value, hit->list, hit->entry };
+		char *dst[3] = { x->value, x->list, x->entry };
+		size_t cap[3] = { sizeof(x->value), sizeof(x->list), sizeof(x->entry) };
+		for (int k = 0; k < 3; k++) {
+			size_t i = 0;
+			for (; src[k][i] && i < cap[k] - 1; i++)
+				dst[k][i] = (unsigned char)src[k][i] < 0x20 ? '?' : src[k][i];
+			dst[k][i] = '\0';
+		}
+	}
+	for (size_t i = 0; i < run->ntally; i++)
+		if (run->tally[i].id == hit->list_id) {
+			run->tally[i].n++;
+			return;
+		}
+	if (run->ntally < ALLOW_LISTS_MAX) {
+		run->tally = xrealloc(run->tally, (run->ntally + 1) * sizeof(*run->tally));
+		run->tally[run->ntally++] = (struct allow_tally){ hit->list_id, 1 };
+	}
+}
+
+static bool on_allowlist(struct run *run, const struct ioc_input *in)
+{
+	struct allow_hit hit;
+	if (run->allow == NULL || !allow_match(run->allow, in->type, in->value, strlen(in->value), &hit))
+		return false;
+	note_suppressed(run, in->value, &hit);
+	return true;
+}
+
+/* The lists changed during the import: take the new matcher and filter the batch again. */
+static int allow_reload(struct run *run, struct err *e)
+{
+	struct allow_set *set;
+	int rc = allow_db_load(run->s, &set, e);
+	if (rc)
+		return rc;
+	if (run->own_allow)
+		allow_set_unref(run->allow);
+	run->allow = set;
+	run->own_allow = true;
+	store_allow_expect(run->s, allow_set_generation(set));
+	size_t k = 0;
+	for (size_t i = 0; i < run->n; i++) {
+		if (on_allowlist(run, &run->batch[i])) {
+			run->kept--;
+			continue;
+		}
+		if (k != i)
+			run->batch[k] = run->batch[i];
+		k++;
+	}
+	run->n = k;
+	return 0;
+}
+
 static int flush(struct run *run, struct err *e)
 {
 	if (run->n == 0)
 		return 0;
 	struct put_stats st = { 0 };
-	int rc = store_ioc_put_batch(run->s, run->batch, run->n, &st, e);
+	int rc;
+	for (int tries = 0;; tries++) {
+		rc = store_ioc_put_batch(run->s, run->batch, run->n, &st, e);
+		if (rc != ERR_CONFLICT || run->allow == NULL || tries == 5)
+			break;
+		if ((rc = allow_reload(run, e)) != 0)
+			break;
+	}
 	if (rc)
 		return rc;
 	run->r->added += st.added;
@@ -90,6 +165,9 @@ static int flush(struct run *run, struct err *e)
 int accept_input(struct run *run, struct err *e)
 {
 	run->r->read++;
+	if (on_allowlist(run, &run->batch[run->n]))
+		return 0;	/* never stored; counted */
+	run->kept++;
 	run->n++;
 	if (run->n == IMPORT_BATCH)
 		return flush(run, e);
@@ -582,30 +660,38 @@ static enum import_format sniff(const char *path, const char *first, const char 
 	return IMPORT_TXT;
 }
 
+static int read_format(struct run *run, enum import_format f, struct err *e)
+{
+	switch (f) {
+	case IMPORT_CSV:
+		return run_csv(run, e);
+	case IMPORT_JSON:
+		return run_json(run, e);
+	case IMPORT_STIX:
+		return import_stix_run(run, e);
+	case IMPORT_MISP:
+		return import_misp_run(run, e);
+	default:
+		return run_txt(run, e);
+	}
+}
+
 /* Reads run->in (already open) as format f; closes it. */
 static int run_format(struct run *run_in, enum import_format f, struct err *e)
 {
 	struct run run = *run_in;
 	run.batch = xcalloc(IMPORT_BATCH, sizeof(*run.batch));
 	arena_init(&run.ar);
-	int rc;
-	switch (f) {
-	case IMPORT_CSV:
-		rc = run_csv(&run, e);
-		break;
-	case IMPORT_JSON:
-		rc = run_json(&run, e);
-		break;
-	case IMPORT_STIX:
-		rc = import_stix_run(&run, e);
-		break;
-	case IMPORT_MISP:
-		rc = import_misp_run(&run, e);
-		break;
-	default:
-		rc = run_txt(&run, e);
-		break;
+	int rc = 0;
+	run.allow = run.o->allow;
+	if (run.allow == NULL) {
+		rc = allow_db_load(run.s, &run.allow, e);
+		run.own_allow = rc == 0;
 	}
+	if (run.allow)
+		store_allow_expect(run.s, allow_set_generation(run.allow));
+	if (rc == 0)
+		rc = read_format(&run, f, e);
 	if (rc == 0)
 		rc = flush(&run, e);
 	const struct import_opts *o = run.o;
@@ -613,6 +699,18 @@ static int run_format(struct run *run_in, enum import_format f, struct err *e)
 	if (rc == 0 && o->defaults.feed)
 		rc = store_feed_note(run.s, o->defaults.feed, o->defaults.category ? o->defaults.category : "",
 				     r->read, r->added, r->updated, r->rejected, e);
+	if (rc == 0 && run.ntally) {
+		int64_t ids[ALLOW_LISTS_MAX], ns[ALLOW_LISTS_MAX];
+		for (size_t i = 0; i < run.ntally; i++) {
+			ids[i] = run.tally[i].id;
+			ns[i] = run.tally[i].n;
+		}
+		rc = store_allow_hits(run.s, ids, ns, run.ntally, e);
+	}
+	store_allow_expect(run.s, -1);
+	if (run.own_allow)
+		allow_set_unref(run.allow);
+	free(run.tally);
 	if (run.dirty_progress)
 		fprintf(stderr, "\r\033[K");
 	free(run.batch);

@@ -17,6 +17,8 @@
 #include "imp/record_in.h"
 #include "store/store.h"
 
+struct allow_set;
+
 #define IMPORT_BATCH 50000
 #define IMPORT_REJECTS_KEPT 100
 
@@ -43,11 +45,23 @@ struct import_opts {
 	bool keep_spec_version;
 	void (*on_object)(void *ctx, const char *id, const char *version, const char *why);
 	void *object_ctx;
+	/* The allow-lists' matcher (borrowed), or NULL: the import builds its own from the
+	 * store. Values on a list are not stored (counted as suppressed); a stale matcher is
+	 * rebuilt when the store's lists change during the import. */
+	struct allow_set *allow;
 };
 
 struct import_reject {
 	size_t line;
 	char reason[160];
+};
+
+/* A value an allow-list kept out, with the list and entry (the first few of an import). */
+#define IMPORT_SUPPRESSIONS_KEPT 5
+struct import_suppression {
+	char value[128];
+	char list[64];
+	char entry[128];
 };
 
 struct import_result {
@@ -60,6 +74,10 @@ struct import_result {
 	int64_t events, attributes, object_attributes, misp_objects, unsupported, deleted, galaxies;
 	struct import_reject rejects[IMPORT_REJECTS_KEPT];
 	size_t nrejects;
+	/* Values on an allow-list: read, not stored (allow/allow.h) */
+	int64_t suppressed;
+	struct import_suppression suppressions[IMPORT_SUPPRESSIONS_KEPT];
+	size_t nsuppressions;
 	enum import_format format;	/* what was used, after detection */
 };
 

@@ -21,6 +21,12 @@ struct run {
 	uint64_t flushes;	/* batches committed: the arena was reset that many times */
 	int64_t last_progress;
 	bool dirty_progress;
+	/* allow-lists: the matcher in use (owned when own_allow), values kept out by list */
+	struct allow_set *allow;
+	bool own_allow;
+	int64_t kept;			/* values taken into a batch (not suppressed) */
+	struct allow_tally *tally;
+	size_t ntally;
 };
 
 /* Counts a rejected value with its line (or object index) and reason. */

@@ -429,6 +429,7 @@ static int one_object_21(struct stix_run *sr, json_t *o, json_t *sv, const char 
 	}
 	/* The projection first: a pattern that does not parse makes the object invalid. */
 	int rc = 0;
+	int64_t suppressed0 = run->r->suppressed, kept0 = run->kept;
 	if (!strcmp(type, "indicator")) {
 		const char *pt = json_string_value(json_object_get(o, "pattern_type"));
 		const char *pat = json_string_value(json_object_get(o, "pattern"));
@@ -457,6 +458,11 @@ static int one_object_21(struct stix_run *sr, json_t *o, json_t *sv, const char 
 	}
 	if (rc)
 		return rc;
+	/* Every value it names is on an allow-list: the object is not kept either. */
+	if (run->r->suppressed > suppressed0 && run->kept == kept0) {
+		snprintf(sr->why, sizeof(sr->why), "every value it names is on an allow-list");
+		return 0;
+	}
 
 	char *json = as_sent ? strdup(as_sent) : json_dumps(o, JSON_COMPACT);
 	if (json == NULL)

@@ -41,6 +41,7 @@ struct ioc_record {
 	const char *tags, *techniques, *industries, *sources;	/* JSON arrays */
 	int64_t nsources, occurrences, sightings;
 	int64_t modified;	/* the current STIX version's `modified` (µs, whole ms) */
+	int64_t suppressed;	/* the id of the allow-list that hides it, 0 = none (allow/allow_db.h) */
 };
 
 struct ioc_input {

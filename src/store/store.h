@@ -80,6 +80,9 @@ int store_ioc_count(struct store *s, const struct ioc_filter *f, int64_t cap, in
 int store_ioc_get(struct store *s, const char *uuid, ioc_cb cb, void *ctx, struct err *e);
 int store_ioc_get_value(struct store *s, enum ioc_type t, const char *value, ioc_cb cb, void *ctx,
 			struct err *e);
+/* The same, suppressed records included (they are hidden from every other read). */
+int store_ioc_get_value_any(struct store *s, enum ioc_type t, const char *value, ioc_cb cb, void *ctx,
+			    struct err *e);
 /*
  * Substring (trigram) search over values; q of 3+ bytes. types 0 = any. Records not yet
  * in the trigram index (see store_fts_catch_up) are scanned directly, the newest
@@ -100,7 +103,9 @@ int store_ioc_related(struct store *s, const struct ioc_record *r, int64_t limit
 struct put_stats {
 	int64_t added, updated;
 };
-/* Merges n inputs in one transaction (DESIGN.md section 2's rules). */
+/* Merges n inputs in one transaction (DESIGN.md section 2's rules). ERR_CONFLICT when
+ * store_allow_expect() named an allow-list generation that is no longer current: nothing
+ * was written; rebuild the matcher, filter the inputs again and retry. */
 int store_ioc_put_batch(struct store *s, const struct ioc_input *in, size_t n, struct put_stats *st,
 			struct err *e) CAIRN_MUST_USE;
 /* Marks a record revoked (a new version). ERR_NOT_FOUND when absent. */
@@ -227,6 +232,74 @@ typedef int (*feed_row_cb)(void *ctx, const struct feed_row *r);
 int store_feed_def_list(struct store *s, const char *name, feed_row_cb cb, void *ctx, struct err *e);
 /* Saves r's state columns (by r->name). */
 int store_feed_def_state(struct store *s, const struct feed_row *r, struct err *e) CAIRN_MUST_USE;
+
+/* ---- allow-lists (store_allow.c; the matching is allow/) ----
+ *
+ * Records whose value is on an enabled list are `suppressed`: every read above skips them
+ * (the REST API, every export, search, stats' value lists). Changing the lists is two steps:
+ * a write here (which bumps the generation and marks the list `pending`), then a pass over
+ * the records (store_allow_pass) that suppresses or restores them, each change with a new
+ * STIX version so TAXII consumers see it. A pass is idempotent and resumable: a list stays
+ * pending until store_allow_done() records that its pass finished.
+ */
+
+#define ALLOW_BUILTIN_ID 1
+#define ALLOW_PENDING_SUPPRESS 1	/* records matching the list must be suppressed */
+#define ALLOW_PENDING_RECHECK 2		/* records the list suppressed must be checked again */
+
+struct allowlist_row {
+	int64_t id;
+	const char *name, *format, *type, *title, *description, *source;
+	int64_t added_at, changed_at, entries, skipped, import_hits;
+	unsigned types;
+	bool enabled, removing;
+	int pending;
+	const char *body;		/* with want_body only */
+	size_t body_len;
+	int64_t suppressed;		/* records it hides now */
+};
+
+/* The generation: changes with every change of any list. */
+int64_t store_allow_gen(struct store *s);
+/* Checks later store_ioc_put_batch calls against generation gen (-1: stop checking). */
+void store_allow_expect(struct store *s, int64_t gen);
+/* A new list (enabled, pending suppression). ERR_CONFLICT when the name is taken. */
+int store_allow_add(struct store *s, const struct allowlist_row *r, int64_t now, int64_t *id,
+		    struct err *e) CAIRN_MUST_USE;
+/* Disables the list and marks it for removal once its records are re-checked.
+ * ERR_NOT_FOUND when absent. */
+int store_allow_remove(struct store *s, const char *name, struct err *e) CAIRN_MUST_USE;
+/* Enables or disables a list. ERR_NOT_FOUND when absent. */
+int store_allow_enable(struct store *s, const char *name, bool on, struct err *e) CAIRN_MUST_USE;
+typedef int (*allowlist_cb)(void *ctx, const struct allowlist_row *r);
+/* Every list by id (name NULL) or the one named (ERR_NOT_FOUND when absent), removed ones
+ * included; want_body also reads each list's text. */
+int store_allow_list(struct store *s, const char *name, bool want_body, allowlist_cb cb, void *ctx,
+		     struct err *e);
+/* Records the number of entries of list id (the built-in list's is known to the program,
+ * not the database). */
+int store_allow_set_entries(struct store *s, int64_t id, int64_t entries, struct err *e);
+/* Adds n[i] to the import counters of lists ids[i]. */
+int store_allow_hits(struct store *s, const int64_t *ids, const int64_t *n, size_t count, struct err *e);
+
+/*
+ * Decides, for a record's type and value, the id of the list that hides it (0: none).
+ * Called inside the pass's write transactions: keep it to matching.
+ */
+typedef int64_t (*allow_test_fn)(void *ctx, enum ioc_type t, const char *value);
+/*
+ * One pass over records for list `id`, in rid order, 5,000 a transaction:
+ *   ALLOW_PENDING_SUPPRESS: the records not suppressed; test names the list hiding each
+ *   ALLOW_PENDING_RECHECK:  the records list id suppresses; test names another list, or 0
+ * A record whose verdict changes gets suppressed = the verdict, a new updated_at, and (when
+ * not revoked) a new STIX version: valid_until the moment of suppression when it is hidden,
+ * its own valid_until again when it is restored. *hidden and *restored get the counts.
+ */
+int store_allow_pass(struct store *s, int64_t id, int mode, allow_test_fn test, void *ctx, int64_t *hidden,
+		     int64_t *restored, struct err *e) CAIRN_MUST_USE;
+/* The pass for list id is complete: clears pending, and deletes the list if it was removed
+ * (pending is kept when the list changed again meanwhile: changed_at after `since`). */
+int store_allow_done(struct store *s, int64_t id, int64_t since, struct err *e) CAIRN_MUST_USE;
 
 /* ---- API keys ---- */
 

@@ -36,6 +36,9 @@ struct store {
 	/* the write transaction's clock: valid between tx_begin and tx_commit */
 	int64_t clock_last;
 	bool in_tx;
+	/* The allow-list generation the writer's matcher was built for (store_allow_expect);
+	 * -1: writes are not checked against it. */
+	int64_t allow_expect;
 };
 
 /* The indexed 64 bits of a record's UUID (lower or upper case hex). */
@@ -55,8 +58,12 @@ int64_t clock_next(struct store *s);
 /* Columns of a record, in the order store_sqlite.c's IOC_COLS lists them. */
 #define IOC_COLS "rid,uuid,type,value,score,first_seen,last_seen,valid_until,created_at,updated_at," \
 		 "revoked,feed,category,reference_url,origin,context,tlp,tags,techniques,industries," \
-		 "sources,nsources,occurrences,sightings,modified"
+		 "sources,nsources,occurrences,sightings,modified,suppressed"
 void row_to_record(sqlite3_stmt *st, struct ioc_record *r);
+/* Stores record r's STIX object as of `modified` (its newest version), superseding
+ * prev_modified (0: a new record) (store_ioc.c). */
+int store_write_object(struct store *s, const struct ioc_record *r, int64_t modified, int64_t prev_modified,
+		       struct err *e);
 /* Re-marks the newest/oldest/top versions of a foreign object (store_ioc.c). */
 int store_foreign_refresh(struct store *s, const char *stix_id, struct err *e);
 

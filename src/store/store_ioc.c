@@ -49,6 +49,7 @@ void row_to_record(sqlite3_stmt *st, struct ioc_record *r)
 	r->occurrences = sqlite3_column_int64(st, 22);
 	r->sightings = sqlite3_column_int64(st, 23);
 	r->modified = sqlite3_column_int64(st, 24);
+	r->suppressed = sqlite3_column_int64(st, 25);
 }
 
 /* ---- writing ---- */
@@ -242,8 +243,8 @@ static int bind_text(sqlite3_stmt *st, int i, const char *s)
  * Stores record r's STIX object as of `modified`, its newest version; prev_modified is the
  * version it supersedes (0 for a new record), which stops being the newest.
  */
-static int write_object(struct store *s, const struct ioc_record *r, int64_t modified,
-			int64_t prev_modified, struct err *e)
+int store_write_object(struct store *s, const struct ioc_record *r, int64_t modified, int64_t prev_modified,
+		       struct err *e)
 {
 	struct buf b = BUF_INIT;
 	char sid[80];
@@ -409,7 +410,7 @@ static int put_new(struct store *s, const struct ioc_input *in, int64_t now, str
 
 	rc = link_all(s, in, r->rid, e);
 	if (rc == 0)
-		rc = write_object(s, r, m.modified, 0, e);
+		rc = store_write_object(s, r, m.modified, 0, e);
 out:
 	merged_free(&m);
 	return rc;
@@ -506,7 +507,7 @@ static int put_merge(struct store *s, sqlite3_stmt *found, const struct ioc_inpu
 	sqlite3_reset(st);
 	rc = link_all(s, in, r->rid, e);
 	if (rc == 0)
-		rc = write_object(s, r, m.modified, prev_modified, e);
+		rc = store_write_object(s, r, m.modified, prev_modified, e);
 out:
 	free(context);
 	free(tlp);
@@ -527,6 +528,12 @@ int store_ioc_put_batch(struct store *s, const struct ioc_input *in, size_t n, s
 	int rc = tx_begin(s, e);
 	if (rc)
 		return rc;
+	if (s->allow_expect >= 0 && store_allow_gen(s) != s->allow_expect) {
+		/* A list changed after the caller's matcher was built: what it let through might
+		 * be on the new list, and the suppression pass may already be past these rids. */
+		tx_rollback(s);
+		return err_set(e, ERR_CONFLICT, "the allow-lists changed during the import");
+	}
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		/* Each feed once per batch (inputs of one import share the pointers). */
 		if (i > 0 && in[i].feed == in[i - 1].feed && in[i].category == in[i - 1].category)
@@ -633,7 +640,7 @@ int store_ioc_revoke(struct store *s, const char *uuid, const char *reason, stru
 		goto fail;
 	}
 	sqlite3_reset(st);
-	rc = write_object(s, &r, modified, prev_modified, e);
+	rc = store_write_object(s, &r, modified, prev_modified, e);
 	if (rc)
 		goto fail;
 	buf_cleanup(&copy);
@@ -720,7 +727,7 @@ static bool window_is_narrow(struct store *s, const struct ioc_filter *f)
 
 static void build_where(struct q *q, const struct ioc_filter *f)
 {
-	buf_puts(&q->sql, " WHERE 1");
+	buf_puts(&q->sql, " WHERE suppressed = 0");
 	if (f->types) {
 		int first = 1;
 		buf_puts(&q->sql, " AND type IN (");
@@ -920,7 +927,8 @@ static int get_one(struct store *s, sqlite3_stmt *st, ioc_cb cb, void *ctx, stru
 
 int store_ioc_get(struct store *s, const char *uuid, ioc_cb cb, void *ctx, struct err *e)
 {
-	sqlite3_stmt *st = stmt_sql(s, "SELECT " IOC_COLS " FROM iocs INDEXED BY iocs_key WHERE key = ?2 AND uuid = ?1", e);
+	sqlite3_stmt *st = stmt_sql(s, "SELECT " IOC_COLS " FROM iocs INDEXED BY iocs_key WHERE key = ?2 AND uuid = ?1"
+				       " AND suppressed = 0", e);
 	if (st == NULL)
 		return ERR_DB;
 	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
@@ -928,11 +936,13 @@ int store_ioc_get(struct store *s, const char *uuid, ioc_cb cb, void *ctx, struc
 	return get_one(s, st, cb, ctx, e);
 }
 
-int store_ioc_get_value(struct store *s, enum ioc_type t, const char *value, ioc_cb cb, void *ctx,
-			struct err *e)
+static int get_value(struct store *s, enum ioc_type t, const char *value, bool any, ioc_cb cb, void *ctx,
+		     struct err *e)
 {
-	sqlite3_stmt *st = stmt_sql(s, "SELECT " IOC_COLS " FROM iocs INDEXED BY iocs_key WHERE key = ?3 AND type = ?1 AND value = ?2",
-				    e);
+	sqlite3_stmt *st = stmt_sql(s, any ? "SELECT " IOC_COLS " FROM iocs INDEXED BY iocs_key WHERE key = ?3"
+					     " AND type = ?1 AND value = ?2"
+					   : "SELECT " IOC_COLS " FROM iocs INDEXED BY iocs_key WHERE key = ?3"
+					     " AND type = ?1 AND value = ?2 AND suppressed = 0", e);
 	char uuid[UUID_STR_LEN + 1];
 	if (st == NULL)
 		return ERR_DB;
@@ -941,6 +951,18 @@ int store_ioc_get_value(struct store *s, enum ioc_type t, const char *value, ioc
 	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, uuid_key(uuid));
 	return get_one(s, st, cb, ctx, e);
+}
+
+int store_ioc_get_value(struct store *s, enum ioc_type t, const char *value, ioc_cb cb, void *ctx,
+			struct err *e)
+{
+	return get_value(s, t, value, false, cb, ctx, e);
+}
+
+int store_ioc_get_value_any(struct store *s, enum ioc_type t, const char *value, ioc_cb cb, void *ctx,
+			    struct err *e)
+{
+	return get_value(s, t, value, true, cb, ctx, e);
 }
 
 static void type_list(struct buf *sql, unsigned types)
@@ -990,10 +1012,10 @@ int store_ioc_search(struct store *s, const char *q, unsigned types, int64_t lim
 	buf_putc(&like, '%');
 	int64_t mark = fts_watermark(s);
 	/* Newest first: the unindexed tail (rid > mark), then the index. */
-	buf_puts(&sql, "SELECT " IOC_COLS " FROM (SELECT * FROM iocs WHERE rid > ?3");
+	buf_puts(&sql, "SELECT " IOC_COLS " FROM (SELECT * FROM iocs WHERE rid > ?3 AND suppressed = 0");
 	type_list(&sql, types);
 	buf_puts(&sql, " ORDER BY rid DESC LIMIT ?4) WHERE value LIKE ?5 ESCAPE '\\'"
-		       " UNION ALL SELECT " IOC_COLS " FROM iocs WHERE rid <= ?3 AND rid IN"
+		       " UNION ALL SELECT " IOC_COLS " FROM iocs WHERE rid <= ?3 AND suppressed = 0 AND rid IN"
 		       " (SELECT rowid FROM ioc_fts WHERE ioc_fts MATCH ?1)");
 	type_list(&sql, types);
 	buf_puts(&sql, " ORDER BY rid DESC LIMIT ?2");
@@ -1084,7 +1106,7 @@ int store_ioc_related(struct store *s, const struct ioc_record *r, int64_t limit
 	if (r->reference_url == NULL || *r->reference_url == '\0')
 		return 0;
 	sqlite3_stmt *st = stmt_sql(s, "SELECT " IOC_COLS " FROM iocs WHERE reference_url = ?1"
-				       " AND rid <> ?2 ORDER BY rid DESC LIMIT ?3", e);
+				       " AND rid <> ?2 AND suppressed = 0 ORDER BY rid DESC LIMIT ?3", e);
 	if (st == NULL)
 		return ERR_DB;
 	sqlite3_bind_text(st, 1, r->reference_url, -1, SQLITE_TRANSIENT);

@@ -137,6 +137,27 @@ static const char *const migrations[] = {
 	" last_ok INTEGER NOT NULL DEFAULT 0, next_run INTEGER NOT NULL DEFAULT 0,"
 	" failures INTEGER NOT NULL DEFAULT 0, last_status TEXT NOT NULL DEFAULT '',"
 	" last_error TEXT NOT NULL DEFAULT '', created_at INTEGER NOT NULL) WITHOUT ROWID;",
+	/*
+	 * 5: allow-lists (docs/allowlists.md). A list's text is kept as it was given and read
+	 * again by every process that builds a matcher; `allow_gen` changes with every list
+	 * change, so servers notice and rebuild. `pending` says which pass the records still
+	 * need for the list: 1 to suppress what it matches, 2 to re-check what it suppressed
+	 * (disabled or being removed). A record's `suppressed` is the id of the list that hides
+	 * it (0: none). The built-in list is on in every database, new or migrated.
+	 */
+	"CREATE TABLE allowlists(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+	" format TEXT NOT NULL, type TEXT NOT NULL DEFAULT '', title TEXT NOT NULL DEFAULT '',"
+	" description TEXT NOT NULL DEFAULT '', source TEXT NOT NULL DEFAULT '',"
+	" added_at INTEGER NOT NULL, entries INTEGER NOT NULL DEFAULT 0, skipped INTEGER NOT NULL DEFAULT 0,"
+	" types INTEGER NOT NULL DEFAULT 0, body BLOB, enabled INTEGER NOT NULL DEFAULT 1,"
+	" pending INTEGER NOT NULL DEFAULT 1, removing INTEGER NOT NULL DEFAULT 0,"
+	" import_hits INTEGER NOT NULL DEFAULT 0, changed_at INTEGER NOT NULL DEFAULT 0);"
+	"INSERT INTO allowlists(id, name, format, type, source, added_at, changed_at) VALUES (1, 'builtin',"
+	" 'builtin', 'cidr', 'built-in', CAST((julianday('now') - 2440587.5) * 86400000000 AS INTEGER),"
+	" CAST((julianday('now') - 2440587.5) * 86400000000 AS INTEGER));"
+	"INSERT INTO meta VALUES ('allow_gen', 1);"
+	"ALTER TABLE iocs ADD COLUMN suppressed INTEGER NOT NULL DEFAULT 0;"
+	"CREATE INDEX iocs_suppressed ON iocs(suppressed) WHERE suppressed <> 0;",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -341,6 +362,7 @@ int store_open(struct store **out, const char *path, const struct config *cfg, u
 	       struct err *e)
 {
 	struct store *s = xcalloc(1, sizeof(*s));
+	s->allow_expect = -1;
 	int oflags = (flags & STORE_READONLY) ? SQLITE_OPEN_READONLY
 					      : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
 	*out = NULL;

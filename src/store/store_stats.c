@@ -168,12 +168,22 @@ int store_stats_json(struct store *s, struct buf *b, int64_t now, struct err *e)
 	}
 	sqlite3_reset(st);
 	jw_end(&w);
+	/* Allow-lists (docs/allowlists.md): what they hide now, and what they kept out. */
+	jw_key(&w, "allowlists");
+	jw_obj(&w);
+	jw_kint(&w, "lists", scalar(s, "SELECT count(*) FROM allowlists WHERE enabled = 1 AND removing = 0", 0, 0, e));
+	jw_kint(&w, "entries", scalar(s, "SELECT coalesce(sum(entries), 0) FROM allowlists WHERE enabled = 1"
+					 " AND removing = 0", 0, 0, e));
+	jw_kint(&w, "suppressed_records", scalar(s, "SELECT count(*) FROM iocs INDEXED BY iocs_suppressed"
+						    " WHERE suppressed <> 0", 0, 0, e));
+	jw_kint(&w, "suppressed_at_import", scalar(s, "SELECT coalesce(sum(import_hits), 0) FROM allowlists", 0, 0, e));
+	jw_end(&w);
 	rc = top_list(s, &w, "top_techniques",
 		      "SELECT technique, count(*) AS c FROM ioc_techniques GROUP BY technique"
 		      " ORDER BY c DESC, technique LIMIT 10", e);
 	if (rc == 0)
 		rc = top_list(s, &w, "top_cves",
-			      "SELECT value, occurrences + nsources FROM iocs WHERE type = 10"
+			      "SELECT value, occurrences + nsources FROM iocs WHERE type = 10 AND suppressed = 0"
 			      " ORDER BY occurrences + nsources DESC, value LIMIT 10", e);
 	_Static_assert(IOC_CVE == 10, "top_cves names the CVE type by number");
 	jw_end(&w);

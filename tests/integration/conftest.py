@@ -32,9 +32,15 @@ def free_port():
 
 
 class Cairn:
-    """One database, the CLI over it, and (after start()) a server."""
+    """One database, the CLI over it, and (after start()) a server.
 
-    def __init__(self, tmp: Path, config: str | None = None):
+    The tests import addresses from the documentation ranges (192.0.2.0/24, 2001:db8::/32, …)
+    and private networks, which cairn's built-in allow-list keeps out of every database by
+    default (docs/allowlists.md). So the database starts with that list disabled, as a user
+    who wants those ranges does it; builtin_allowlist=True keeps the product default.
+    """
+
+    def __init__(self, tmp: Path, config: str | None = None, builtin_allowlist: bool = False):
         self.tmp = tmp
         self.db = tmp / "cairn.db"
         self.config = None
@@ -46,6 +52,8 @@ class Cairn:
         self.base = None
         self.stderr_path = tmp / "serve.err"
         self.access_log = tmp / "access.log"
+        if not builtin_allowlist:
+            self.run("allowlist", "disable", "builtin")
 
     # --- the CLI ---
     def run(self, *args, input=None, check=True, env=None):
@@ -156,10 +164,10 @@ def make_cairn(tmp_path):
     """make_cairn(config_yaml) → a Cairn with that configuration file."""
     made = []
 
-    def make(config=None, sub="c"):
+    def make(config=None, sub="c", builtin_allowlist=False):
         d = tmp_path / f"{sub}{len(made)}"
         d.mkdir()
-        c = Cairn(d, config)
+        c = Cairn(d, config, builtin_allowlist)
         made.append(c)
         return c
 
