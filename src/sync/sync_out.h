@@ -28,4 +28,9 @@ int sync_dead_letter(struct sync_run *run, const char *text, size_t len, const c
 /* NDJSON to a file (appended) or stdout ("-", and every --dry-run). */
 int sync_output_file(const struct sync_opts *o, struct sync_output **out, struct err *e);
 
+/* `_bulk` to Elasticsearch or OpenSearch: --to elasticsearch+http(s)://HOST:PORT (or
+ * opensearch+…), the raw stream and the latest index (sync_out_es.c). */
+bool sync_output_is_es(const char *to);
+int sync_output_es(const struct sync_opts *o, struct sync_output **out, struct err *e);
+
 #endif
