@@ -221,8 +221,8 @@ def test_mapping_errors_are_dead_letters_with_both_places_named(node, tmp_path):
 
 
 def test_429s_from_a_full_write_queue_are_sent_again_until_all_land(node, upstream, tmp_path):
-    for index in ("busy-raw", "busy-latest"):
-        node.req("PUT", f"/{index}", json={"settings": {"number_of_shards": 8, "number_of_replicas": 0}})
+    # One bulk request: 8 shard-level requests for the raw index at once, 2 threads, a queue of 2.
+    node.req("PUT", "/busy-raw", json={"settings": {"number_of_shards": 8, "number_of_replicas": 0}})
     before = node.write_rejections()
     state = tmp_path / "state"
     p = sync("--from", upstream.url, "--to", f"elasticsearch+{node.url}", "--state", state, "--es-index", "busy-raw",
