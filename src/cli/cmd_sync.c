@@ -23,7 +23,7 @@ static const char usage[] =
 	"  SRC  a TAXII 2.1 collection URL (.../collections/ID/), or a STIX file (a bundle, or\n"
 	"       NDJSON of objects: .ndjson, .jsonl) or a folder of them\n"
 	"  DST  a file (NDJSON, appended) or - for stdout, or elasticsearch+http(s)://HOST:PORT\n"
-	"       (also opensearch+…): the _bulk API, a raw stream (--es-index, default\n"
+	"       (also opensearch+...): the _bulk API, a raw stream (--es-index, default\n"
 	"       logs-ti_cairn.indicator-default) and a latest index (--es-latest-index, default\n"
 	"       cairn-indicators-latest). Its credentials: $CAIRN_SYNC_ES_API_KEY (ApiKey), or\n"
 	"       --es-user (or $CAIRN_SYNC_ES_USER) with $CAIRN_SYNC_ES_PASSWORD (Basic)\n"

@@ -207,7 +207,8 @@ static int send_batch(struct es_out *o, struct err *e)
 			goto out;
 		}
 		const char *ra = hc_header(&rs, "retry-after");
-		int64_t ms = ra && *ra >= '0' && *ra <= '9' ? strtoll(ra, NULL, 10) * 1000 : wait;
+		long long ra_s = ra && *ra >= '0' && *ra <= '9' ? strtoll(ra, NULL, 10) : -1;
+		int64_t ms = ra_s < 0 ? wait : ra_s > ES_MAX_WAIT_MS / 1000 ? ES_MAX_WAIT_MS : ra_s * 1000;
 		if (ms > ES_MAX_WAIT_MS)
 			ms = ES_MAX_WAIT_MS;
 		log_info("elasticsearch _bulk: %zu items refused for now (%s); sending them again in %lld ms",
