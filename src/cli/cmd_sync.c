@@ -13,6 +13,9 @@ static const char usage[] =
 	"                  [--tlp LEVEL] [--state DIR] [--user U] [--password P] [--token T]\n"
 	"                  [--api-key-header NAME] [--ca-file PEM] [--cert PEM --key PEM]\n"
 	"                  [--limit N] [--max-pages N] [--all-objects] [--dry-run]\n"
+	"                  [--es-index NAME] [--es-latest-index NAME | --es-no-latest] [--es-user U]\n"
+	"                  [--es-password-env VAR] [--es-api-key-env VAR] [--es-ca-file PEM]\n"
+	"                  [--es-cert PEM --es-key PEM] [--es-batch N] [--es-batch-mb N]\n"
 	"                  [--sentinel-tenant T --sentinel-client-id ID [--sentinel-source-system S]\n"
 	"                   [--sentinel-login-url URL] [--sentinel-api-url URL]]\n"
 	"\n"
@@ -21,13 +24,48 @@ static const char usage[] =
 	"durable, so a killed run loses nothing when run again.\n"
 	"  SRC  a TAXII 2.1 collection URL (.../collections/ID/), or a STIX file (a bundle, or\n"
 	"       NDJSON of objects: .ndjson, .jsonl) or a folder of them\n"
-	"  DST  a file (NDJSON, appended) or - for stdout; or sentinel://WORKSPACE_ID: Microsoft\n"
-	"       Sentinel's STIX upload API (STIX as it came, no ECS; the application's secret in\n"
-	"       $CAIRN_SYNC_SENTINEL_SECRET)\n"
+	"  DST  a file (NDJSON, appended) or - for stdout, or elasticsearch+http(s)://HOST:PORT\n"
+	"       (also opensearch+...): the _bulk API, a raw stream (--es-index, default\n"
+	"       logs-ti_cairn.indicator-default) and a latest index (--es-latest-index, default\n"
+	"       cairn-indicators-latest). Its credentials: $CAIRN_SYNC_ES_API_KEY (ApiKey), or\n"
+	"       --es-user (or $CAIRN_SYNC_ES_USER) with $CAIRN_SYNC_ES_PASSWORD (Basic)\n"
+	"       or sentinel://WORKSPACE_ID: Microsoft Sentinel's STIX upload API (STIX as it\n"
+	"       came, no ECS; the application's secret in $CAIRN_SYNC_SENTINEL_SECRET)\n"
 	"Credentials: --user/--password (Basic), --token (Bearer, or with --api-key-header the\n"
 	"header that carries it), else $CAIRN_SYNC_USER, $CAIRN_SYNC_PASSWORD, $CAIRN_SYNC_TOKEN.\n"
 	"Profiles: ecs (default) or ti_custom, Elastic's Custom Threat Intelligence documents\n"
 	"(docs/ecs.md). Prints a summary: fetched, written, expired, failed.\n";
+
+/* Long options without a short form: the Elasticsearch output's. */
+enum {
+	OPT_ES_INDEX = 0x4500, OPT_ES_LATEST, OPT_ES_NO_LATEST, OPT_ES_USER, OPT_ES_PASSWORD_ENV,
+	OPT_ES_API_KEY_ENV, OPT_ES_CA, OPT_ES_CERT, OPT_ES_KEY, OPT_ES_BATCH, OPT_ES_BATCH_MB,
+};
+
+/* The Elasticsearch output's credentials. Secrets come from the environment only, so they
+ * never show in the process list: an API key (Elastic's "encoded" form, base64 of id:key)
+ * wins over a user and password. */
+static int es_credentials(struct sync_es_opts *es, const char *user, const char *password_env,
+			  const char *api_key_env, char *value, size_t cap)
+{
+	const char *key = getenv(api_key_env);
+	if (key && *key) {
+		if (strlen(key) + sizeof("ApiKey ") > cap) {
+			cli_fail("sync", "$%s is longer than an API key can be", api_key_env);
+			return 2;
+		}
+		es->http.auth = HC_AUTH_HEADER;
+		es->http.key_header = "Authorization";
+		snprintf(value, cap, "ApiKey %s", key);
+		es->http.token = value;
+	} else if (user && *user) {
+		const char *password = getenv(password_env);
+		es->http.auth = HC_AUTH_BASIC;
+		es->http.user = user;
+		es->http.password = password ? password : "";
+	}
+	return 0;
+}
 
 int cmd_sync(int argc, char **argv)
 {
@@ -46,6 +84,17 @@ int cmd_sync(int argc, char **argv)
 		{ "sentinel-tenant", required_argument, NULL, 1000 }, { "sentinel-client-id", required_argument, NULL, 1001 },
 		{ "sentinel-source-system", required_argument, NULL, 1002 },
 		{ "sentinel-login-url", required_argument, NULL, 1003 }, { "sentinel-api-url", required_argument, NULL, 1004 },
+		{ "es-index", required_argument, NULL, OPT_ES_INDEX },
+		{ "es-latest-index", required_argument, NULL, OPT_ES_LATEST },
+		{ "es-no-latest", no_argument, NULL, OPT_ES_NO_LATEST },
+		{ "es-user", required_argument, NULL, OPT_ES_USER },
+		{ "es-password-env", required_argument, NULL, OPT_ES_PASSWORD_ENV },
+		{ "es-api-key-env", required_argument, NULL, OPT_ES_API_KEY_ENV },
+		{ "es-ca-file", required_argument, NULL, OPT_ES_CA },
+		{ "es-cert", required_argument, NULL, OPT_ES_CERT },
+		{ "es-key", required_argument, NULL, OPT_ES_KEY },
+		{ "es-batch", required_argument, NULL, OPT_ES_BATCH },
+		{ "es-batch-mb", required_argument, NULL, OPT_ES_BATCH_MB },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct sync_opts o;
@@ -60,6 +109,8 @@ int cmd_sync(int argc, char **argv)
 	bool once = false;
 	const char *user = getenv("CAIRN_SYNC_USER"), *password = getenv("CAIRN_SYNC_PASSWORD");
 	const char *token = getenv("CAIRN_SYNC_TOKEN"), *key_header = NULL;
+	const char *es_user = getenv("CAIRN_SYNC_ES_USER"), *es_password_env = "CAIRN_SYNC_ES_PASSWORD";
+	const char *es_api_key_env = "CAIRN_SYNC_ES_API_KEY";
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -120,6 +171,31 @@ int cmd_sync(int argc, char **argv)
 		case 1002: o.sentinel.source_system = optarg; break;
 		case 1003: o.sentinel.login_url = optarg; break;
 		case 1004: o.sentinel.api_url = optarg; break;
+		case OPT_ES_INDEX: o.es.index = optarg; break;
+		case OPT_ES_LATEST: o.es.latest_index = optarg; break;
+		case OPT_ES_NO_LATEST: o.es.latest_index = ""; break;
+		case OPT_ES_USER: es_user = optarg; break;
+		case OPT_ES_PASSWORD_ENV: es_password_env = optarg; break;
+		case OPT_ES_API_KEY_ENV: es_api_key_env = optarg; break;
+		case OPT_ES_CA: o.es.http.ca_file = optarg; break;
+		case OPT_ES_CERT: o.es.http.client_cert = optarg; break;
+		case OPT_ES_KEY: o.es.http.client_key = optarg; break;
+		case OPT_ES_BATCH:
+			o.es.batch_docs = (int)strtol(optarg, &end, 10);
+			if (*end || o.es.batch_docs < 1 || o.es.batch_docs > 10000) {
+				cli_fail("sync", "--es-batch must be 1-10000 documents");
+				return 2;
+			}
+			break;
+		case OPT_ES_BATCH_MB: {
+			long mb = strtol(optarg, &end, 10);
+			if (*end || mb < 1 || mb > 100) {
+				cli_fail("sync", "--es-batch-mb must be 1-100");
+				return 2;
+			}
+			o.es.batch_bytes = (size_t)mb << 20;
+			break;
+		}
 		case 'h': fputs(usage, stdout); return 0;
 		default: fputs(usage, stderr); return 2;
 		}
@@ -139,6 +215,10 @@ int cmd_sync(int argc, char **argv)
 		o.http.token = token;
 		o.http.key_header = key_header;
 	}
+	char es_auth[1000];	/* with "Authorization: ", within http_client's header line */
+	int erc = es_credentials(&o.es, es_user, es_password_env, es_api_key_env, es_auth, sizeof(es_auth));
+	if (erc)
+		return erc;
 	/* event.ingested: Elastic's "latest" transform syncs on it. */
 	o.ecs.now = time_now_us();
 	struct sync_stats st;

@@ -98,6 +98,8 @@ struct ecs_doc {
 					 * of the object, distinct per part ("<stix id>" or
 					 * "<stix id>#<part>"); NULL when stix_id is */
 	bool pipeline_error;		/* event.kind is pipeline_error (error.message says why) */
+	bool revoked;			/* the object says revoked: true (whatever its expiry): cairn
+					 * sync's latest index holds only indicators in force */
 };
 
 typedef int (*ecs_doc_cb)(void *ctx, const struct ecs_doc *d);

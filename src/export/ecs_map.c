@@ -837,6 +837,7 @@ int ecs_map_object(const char *json, size_t len, const struct ecs_opts *o, ecs_d
 			.expiry_reason = m.have_exp ? m.reason : NULL, .part = (unsigned)i,
 			.nparts = (unsigned)m.nalts, .latest_id = m.id ? latest : NULL,
 			.pipeline_error = m.nerrors > 0 && (!m.ti || m.stage < ST_DONE),
+			.revoked = json_is_true(prop(&m, "revoked")),
 		};
 		rc = cb(ctx, &d);
 	}

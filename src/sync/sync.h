@@ -4,8 +4,9 @@
  *
  * Sources: a TAXII 2.1 collection (net/taxii_client: every client line of TAXII.md), or
  * STIX files — a bundle per file, or NDJSON of objects — or a folder of them.
- * Outputs: NDJSON to a file or stdout; Microsoft Sentinel's STIX upload API (STIX objects
- * as they came, no ECS).
+ * Outputs: NDJSON to a file or stdout; Elasticsearch or OpenSearch (`_bulk`: a raw stream and
+ * a "latest" index kept in step, sync_out_es.c); Microsoft Sentinel's STIX upload API (STIX
+ * objects as they came, no ECS).
  *
  * Delivery: documents are written and made durable (flushed and fsync'ed) before the
  * source's cursor is saved, atomically (write, fsync, rename), in the state folder. A kill
@@ -24,6 +25,15 @@
 #include "export/ecs.h"
 #include "net/http_client.h"
 
+/* The Elasticsearch / OpenSearch output (docs/sync.md). */
+struct sync_es_opts {
+	const char *index;		/* raw documents: a data stream or an index; NULL = default */
+	const char *latest_index;	/* one document per indicator; NULL = default, "" = none */
+	struct hc_conf http;		/* authentication and TLS towards the cluster */
+	int batch_docs;			/* documents per _bulk request; 0 = 500 */
+	size_t batch_bytes;		/* bytes per _bulk request (about); 0 = 5 MiB */
+};
+
 struct sync_opts {
 	const char *from;		/* a TAXII collection URL (…/collections/ID/), or a file or folder */
 	const char *to;			/* a file path, or "-" for stdout */
@@ -38,6 +48,7 @@ struct sync_opts {
 		const char *source_system;	/* "sourcesystem" of every upload; default cairn */
 		const char *login_url, *api_url;	/* defaults: Azure's public cloud */
 	} sentinel;
+	struct sync_es_opts es;		/* --to elasticsearch+http(s)://… */
 };
 
 struct sync_stats {

@@ -34,4 +34,9 @@ int sync_output_file(const struct sync_opts *o, struct sync_output **out, struct
 /* Microsoft Sentinel's STIX objects upload API ("sentinel://WORKSPACE_ID"). */
 int sync_output_sentinel(const struct sync_opts *o, struct sync_output **out, struct err *e);
 
+/* `_bulk` to Elasticsearch or OpenSearch: --to elasticsearch+http(s)://HOST:PORT (or
+ * opensearch+…), the raw stream and the latest index (sync_out_es.c). */
+bool sync_output_is_es(const char *to);
+int sync_output_es(const struct sync_opts *o, struct sync_output **out, struct err *e);
+
 #endif
