@@ -1676,3 +1676,45 @@ void h_ecs(struct call *c)
 	if (lp.requested_limit > lp.f.limit)
 		http_resp_header(c->resp, "x-limit-clamped-from", "%lld", (long long)lp.requested_limit);
 }
+
+/* GET /api/v1/iocs/splunk?kind=ip|domain|file|url|email: the CSV of Splunk ES's threat-intel
+ * lookups (export_splunk.c; docs/exports.md), the list filters narrowing it. */
+void h_splunk(struct call *c)
+{
+	struct list_params lp;
+	if (!api_require_pro(c, "The Splunk ES export") || !api_require_scope(c, SCOPE_READ_IOCS) ||
+	    !list_params(c, &lp, false))
+		return;
+	bool bad;
+	const char *kind = param_str(c, "kind", 16, &bad);
+	if (bad)
+		return;
+	int k = splunk_kind_from_name(kind);
+	if (k < 0) {
+		api_error(c, 400, "invalid_parameter", "{\"parameter\":\"kind\"}",
+			  "%s parameter 'kind': expected ip, domain, file, url or email (one CSV per threat"
+			  " collection)", kind ? "Invalid value for" : "Missing");
+		return;
+	}
+	if (lp.f.types && !(lp.f.types & splunk_kind_types((enum splunk_kind)k))) {
+		api_error(c, 400, "invalid_parameter", "{\"parameter\":\"type\"}",
+			  "Invalid value for parameter 'type': %s is not of kind %s", lp.types_text, kind);
+		return;
+	}
+	struct buf body = BUF_INIT;
+	struct export_sink sink = { buf_sink, &body };
+	struct err e = { 0 };
+	int64_t n = 0;
+	if (export_splunk(c->w->store, &lp.f, (enum splunk_kind)k, &sink, &n, &e) != 0) {
+		buf_cleanup(&body);
+		db_error(c, &e);
+		return;
+	}
+	buf_cleanup(&c->resp->body);
+	c->resp->body = body;
+	c->resp->status = 200;
+	c->resp->content_type = "text/csv; charset=utf-8; header=present";
+	http_resp_header(c->resp, "x-total-count", "%lld", (long long)n);
+	if (lp.requested_limit > lp.f.limit)
+		http_resp_header(c->resp, "x-limit-clamped-from", "%lld", (long long)lp.requested_limit);
+}
