@@ -20,10 +20,53 @@ static const char usage[] =
 	"  SRC  a TAXII 2.1 collection URL (.../collections/ID/), or a STIX file (a bundle, or\n"
 	"       NDJSON of objects: .ndjson, .jsonl) or a folder of them\n"
 	"  DST  a file (NDJSON, appended) or - for stdout\n"
+	"       or splunk+http(s)://HOST:PORT, Splunk's HTTP Event Collector (docs/sync.md)\n"
 	"Credentials: --user/--password (Basic), --token (Bearer, or with --api-key-header the\n"
 	"header that carries it), else $CAIRN_SYNC_USER, $CAIRN_SYNC_PASSWORD, $CAIRN_SYNC_TOKEN.\n"
 	"Profiles: ecs (default) or ti_custom, Elastic's Custom Threat Intelligence documents\n"
-	"(docs/ecs.md). Prints a summary: fetched, written, expired, failed.\n";
+	"(docs/ecs.md). Prints a summary: fetched, written, expired, failed.\n"
+	"Splunk HEC: the token from $CAIRN_SYNC_SPLUNK_TOKEN (--splunk-token-env NAME: another\n"
+	"variable); --splunk-index I, --splunk-sourcetype S (default cairn:ti:ecs), --splunk-source S,\n"
+	"--splunk-host H, --splunk-batch N (events per request, default 500), --splunk-ack (indexer\n"
+	"acknowledgement), --splunk-ack-timeout SECONDS (default 300), --splunk-ca-file PEM.\n";
+
+/* Long-only options of the Splunk output: codes above any character. */
+#define SPLUNK_OPT 0x5300
+
+/* The --splunk-* options; 0, or 2 after a one-line message. */
+static int splunk_option(int c, const char *arg, struct sync_splunk *sp, const char **token_env)
+{
+	char *end;
+	long long v;
+	switch (c - SPLUNK_OPT) {
+	case 'i': sp->index = arg; break;
+	case 't': sp->sourcetype = arg; break;
+	case 's': sp->source = arg; break;
+	case 'h': sp->host = arg; break;
+	case 'e': *token_env = arg; break;
+	case 'a': sp->ack = true; break;
+	case 'c': sp->http.ca_file = arg; break;
+	case 'w':
+		v = strtoll(arg, &end, 10);
+		if (*end || v < 1 || v > 86400) {
+			cli_fail("sync", "--splunk-ack-timeout must be 1-86400 seconds");
+			return 2;
+		}
+		sp->ack_timeout_s = v;
+		break;
+	case 'b':
+		v = strtoll(arg, &end, 10);
+		if (*end || v < 1 || v > 100000) {
+			cli_fail("sync", "--splunk-batch must be 1-100000 events");
+			return 2;
+		}
+		sp->batch_events = (int)v;
+		break;
+	default:
+		return 2;
+	}
+	return 0;
+}
 
 int cmd_sync(int argc, char **argv)
 {
@@ -39,6 +82,16 @@ int cmd_sync(int argc, char **argv)
 		{ "limit", required_argument, NULL, 'l' }, { "max-pages", required_argument, NULL, 'm' },
 		{ "all-objects", no_argument, NULL, 'a' }, { "dry-run", no_argument, NULL, 'd' },
 		{ "config", required_argument, NULL, 'g' }, { "help", no_argument, NULL, 'h' },
+		/* Splunk HEC (sync_out_splunk.c) */
+		{ "splunk-index", required_argument, NULL, SPLUNK_OPT + 'i' },
+		{ "splunk-sourcetype", required_argument, NULL, SPLUNK_OPT + 't' },
+		{ "splunk-source", required_argument, NULL, SPLUNK_OPT + 's' },
+		{ "splunk-host", required_argument, NULL, SPLUNK_OPT + 'h' },
+		{ "splunk-token-env", required_argument, NULL, SPLUNK_OPT + 'e' },
+		{ "splunk-ack", no_argument, NULL, SPLUNK_OPT + 'a' },
+		{ "splunk-ack-timeout", required_argument, NULL, SPLUNK_OPT + 'w' },
+		{ "splunk-batch", required_argument, NULL, SPLUNK_OPT + 'b' },
+		{ "splunk-ca-file", required_argument, NULL, SPLUNK_OPT + 'c' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct sync_opts o;
@@ -49,6 +102,7 @@ int cmd_sync(int argc, char **argv)
 	bool once = false;
 	const char *user = getenv("CAIRN_SYNC_USER"), *password = getenv("CAIRN_SYNC_PASSWORD");
 	const char *token = getenv("CAIRN_SYNC_TOKEN"), *key_header = NULL;
+	const char *splunk_token_env = "CAIRN_SYNC_SPLUNK_TOKEN";
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -105,9 +159,17 @@ int cmd_sync(int argc, char **argv)
 			cli_fail("sync", "pipelines from a --config file are not built yet; use --once --from --to");
 			return 2;
 		case 'h': fputs(usage, stdout); return 0;
-		default: fputs(usage, stderr); return 2;
+		default:
+			if (c > SPLUNK_OPT && c < SPLUNK_OPT + 0x80) {
+				if (splunk_option(c, optarg, &o.splunk, &splunk_token_env))
+					return 2;
+				break;
+			}
+			fputs(usage, stderr);
+			return 2;
 		}
 	}
+	o.splunk.token = getenv(splunk_token_env);
 	if (optind != argc || !once || o.from == NULL || o.to == NULL) {
 		cli_fail("sync", optind != argc ? "unexpected argument '%s'"
 			 : !once ? "only --once runs are built so far: add --once" : "--from and --to are required",

@@ -275,7 +275,7 @@ int sync_run_once(const struct sync_opts *o, struct sync_stats *st, struct err *
 	struct sync_run r = { .o = o, .st = st, .now = time_now_us(), .e = e };
 	if (o->state_dir && !o->dry_run && mkdir(o->state_dir, 0700) != 0 && errno != EEXIST)
 		return err_set(e, ERR_IO, "cannot create the state folder %s: %s", o->state_dir, strerror(errno));
-	int rc = sync_output_file(o, &r.out, e);
+	int rc = !strncmp(o->to, "splunk+", 7) ? sync_output_splunk(o, &r.out, e) : sync_output_file(o, &r.out, e);
 	if (rc)
 		return rc;
 	r.out->run = &r;

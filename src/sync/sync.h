@@ -4,7 +4,7 @@
  *
  * Sources: a TAXII 2.1 collection (net/taxii_client: every client line of TAXII.md), or
  * STIX files — a bundle per file, or NDJSON of objects — or a folder of them.
- * Outputs: NDJSON to a file or stdout.
+ * Outputs: NDJSON to a file or stdout; Splunk's HTTP Event Collector (sync_out_splunk.c).
  *
  * Delivery: documents are written and made durable (flushed and fsync'ed) before the
  * source's cursor is saved, atomically (write, fsync, rename), in the state folder. A kill
@@ -23,6 +23,16 @@
 #include "export/ecs.h"
 #include "net/http_client.h"
 
+/* The Splunk HEC output (DST splunk+http(s)://HOST:PORT; docs/sync.md). */
+struct sync_splunk {
+	const char *token;		/* the HEC token (from the environment, never argv) */
+	const char *index, *sourcetype, *source, *host;	/* NULL = the token's defaults */
+	bool ack;			/* indexer acknowledgement: a channel, and poll the acks */
+	int batch_events;		/* events per POST; 0 = 500 */
+	int64_t ack_timeout_s;		/* how long to wait for the acks of a flush; 0 = 300 */
+	struct hc_conf http;		/* TLS (a CA bundle) for the HEC endpoint */
+};
+
 struct sync_opts {
 	const char *from;		/* a TAXII collection URL (…/collections/ID/), or a file or folder */
 	const char *to;			/* a file path, or "-" for stdout */
@@ -32,6 +42,7 @@ struct sync_opts {
 	int64_t page_limit;		/* TAXII objects per page; 0 = 1000 */
 	int max_pages;			/* TAXII pages per run; 0 = 10,000 */
 	bool dry_run;			/* print the documents to stdout; save nothing */
+	struct sync_splunk splunk;	/* when `to` is splunk+http(s)://… */
 };
 
 struct sync_stats {

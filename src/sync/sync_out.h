@@ -28,4 +28,8 @@ int sync_dead_letter(struct sync_run *run, const char *text, size_t len, const c
 /* NDJSON to a file (appended) or stdout ("-", and every --dry-run). */
 int sync_output_file(const struct sync_opts *o, struct sync_output **out, struct err *e);
 
+/* Splunk's HTTP Event Collector, o->to = splunk+http(s)://HOST:PORT (sync_out_splunk.c); with
+ * --dry-run the HEC events it would send, on stdout. */
+int sync_output_splunk(const struct sync_opts *o, struct sync_output **out, struct err *e);
+
 #endif

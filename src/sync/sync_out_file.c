@@ -48,8 +48,8 @@ int sync_output_file(const struct sync_opts *so, struct sync_output **out, struc
 {
 	const char *to = so->to;
 	if (!so->dry_run && strcmp(to, "-") && strstr(to, "://"))
-		return err_set(e, ERR_INVALID, "--to %s: only a file or - (NDJSON) is built so far;"
-				   " Elasticsearch, Splunk and Sentinel outputs are not", to);
+		return err_set(e, ERR_INVALID, "--to %s: only a file or - (NDJSON) and splunk+http(s):// are built so far;"
+				   " Elasticsearch and Sentinel outputs are not", to);
 	struct file_out *o = xcalloc(1, sizeof(*o));
 	o->path = to;
 	if (so->dry_run || !strcmp(to, "-")) {
