@@ -1500,6 +1500,22 @@ void h_sigma(struct call *c)
 		http_resp_header(c->resp, "x-limit-clamped-from", "%lld", (long long)lp.requested_limit);
 }
 
+/* X-Next-Cursor and Link: the same query with the cursor after next_rid (and no offset). */
+static void next_page_headers(struct call *c, int64_t next_rid)
+{
+	struct buf q = BUF_INIT, next = BUF_INIT;
+	char cursor[32];
+	snprintf(cursor, sizeof(cursor), "c1.%llx", (unsigned long long)next_rid);
+	clean_query(c, &q, true);
+	base_url(c, &next);
+	buf_printf(&next, "%s?%s%scursor=%s", c->path, buf_cstr(&q), q.len ? "&" : "", cursor);
+	http_resp_header(c->resp, "x-next-cursor", "%s", cursor);
+	if (next.len + 16 < sizeof(c->resp->headers[0].value))	/* never a cut URL */
+		http_resp_header(c->resp, "link", "<%s>; rel=\"next\"", buf_cstr(&next));
+	buf_cleanup(&q);
+	buf_cleanup(&next);
+}
+
 /* A record-at-a-time export (export_lines.h) of the list filters, as the answer. */
 static void lines_answer(struct call *c, const struct list_params *lp, enum line_format lf)
 {
@@ -1519,20 +1535,8 @@ static void lines_answer(struct call *c, const struct list_params *lp, enum line
 	http_resp_header(c->resp, "x-total-count", "%lld", (long long)res.count);
 	if (res.omitted)
 		http_resp_header(c->resp, "x-omitted-count", "%lld", (long long)res.omitted);
-	if (res.next_rid) {
-		/* The next page: the same query with this cursor (and no offset). */
-		struct buf q = BUF_INIT, next = BUF_INIT;
-		char cursor[32];
-		snprintf(cursor, sizeof(cursor), "c1.%llx", (unsigned long long)res.next_rid);
-		clean_query(c, &q, true);
-		base_url(c, &next);
-		buf_printf(&next, "%s?%s%scursor=%s", c->path, buf_cstr(&q), q.len ? "&" : "", cursor);
-		http_resp_header(c->resp, "x-next-cursor", "%s", cursor);
-		if (next.len + 16 < sizeof(c->resp->headers[0].value))	/* never a cut URL */
-			http_resp_header(c->resp, "link", "<%s>; rel=\"next\"", buf_cstr(&next));
-		buf_cleanup(&q);
-		buf_cleanup(&next);
-	}
+	if (res.next_rid)
+		next_page_headers(c, res.next_rid);
 	if (lp->requested_limit > lp->f.limit)
 		http_resp_header(c->resp, "x-limit-clamped-from", "%lld", (long long)lp->requested_limit);
 }
@@ -1704,8 +1708,8 @@ void h_splunk(struct call *c)
 	struct buf body = BUF_INIT;
 	struct export_sink sink = { buf_sink, &body };
 	struct err e = { 0 };
-	int64_t n = 0;
-	if (export_splunk(c->w->store, &lp.f, (enum splunk_kind)k, &sink, &n, &e) != 0) {
+	int64_t n = 0, next_rid = 0;
+	if (export_splunk(c->w->store, &lp.f, (enum splunk_kind)k, &sink, &n, &next_rid, &e) != 0) {
 		buf_cleanup(&body);
 		db_error(c, &e);
 		return;
@@ -1715,6 +1719,8 @@ void h_splunk(struct call *c)
 	c->resp->status = 200;
 	c->resp->content_type = "text/csv; charset=utf-8; header=present";
 	http_resp_header(c->resp, "x-total-count", "%lld", (long long)n);
+	if (next_rid)
+		next_page_headers(c, next_rid);
 	if (lp.requested_limit > lp.f.limit)
 		http_resp_header(c->resp, "x-limit-clamped-from", "%lld", (long long)lp.requested_limit);
 }

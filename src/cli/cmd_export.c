@@ -317,7 +317,7 @@ int cmd_export(int argc, char **argv)
 	} else if (ecs) {
 		rc = export_ecs(s, &f, &eo, o.tlp, &sink, &n, &skipped, &docs, &e);
 	} else if (splunk) {
-		rc = export_splunk(s, &f, (enum splunk_kind)skind, &sink, &n, &e);
+		rc = export_splunk(s, &f, (enum splunk_kind)skind, &sink, &n, NULL, &e);
 	} else if (!strcmp(format, "misp")) {
 		rc = export_misp(s, &f, &mo, &sink, &n, &e);
 	} else {

@@ -102,10 +102,10 @@ int cmd_sync(int argc, char **argv)
 	bool once = false;
 	const char *user = getenv("CAIRN_SYNC_USER"), *password = getenv("CAIRN_SYNC_PASSWORD");
 	const char *token = getenv("CAIRN_SYNC_TOKEN"), *key_header = NULL;
-	const char *splunk_token_env = "CAIRN_SYNC_SPLUNK_TOKEN";
-	int c;
+	const char *splunk_token_env = "CAIRN_SYNC_SPLUNK_TOKEN", *splunk_flag = NULL;
+	int c, li = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "", opts, &li)) != -1) {
 		char *end;
 		switch (c) {
 		case '1': once = true; break;
@@ -163,6 +163,7 @@ int cmd_sync(int argc, char **argv)
 			if (c > SPLUNK_OPT && c < SPLUNK_OPT + 0x80) {
 				if (splunk_option(c, optarg, &o.splunk, &splunk_token_env))
 					return 2;
+				splunk_flag = opts[li].name;
 				break;
 			}
 			fputs(usage, stderr);
@@ -170,6 +171,10 @@ int cmd_sync(int argc, char **argv)
 		}
 	}
 	o.splunk.token = getenv(splunk_token_env);
+	if (splunk_flag && o.to && strncmp(o.to, "splunk+", 7)) {
+		cli_fail("sync", "--%s applies to a splunk+http(s):// --to", splunk_flag);
+		return 2;
+	}
 	if (optind != argc || !once || o.from == NULL || o.to == NULL) {
 		cli_fail("sync", optind != argc ? "unexpected argument '%s'"
 			 : !once ? "only --once runs are built so far: add --once" : "--from and --to are required",

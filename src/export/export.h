@@ -133,9 +133,10 @@ unsigned splunk_kind_types(enum splunk_kind k);
  * narrows it further), newest first, f->limit at most (0 = all): a header, then one row per
  * record — description, the value (in the column ES reads: ip, domain, file_hash, url,
  * src_user), weight, then cairn's threat_key, confidence, first_seen, last_seen, tlp,
- * cairn_id. *count gets the rows written.
+ * cairn_id. *count gets the rows written; *next_rid (when next_rid is not NULL), the cursor
+ * rid of the next page when f->limit stopped the walk and more records follow, else 0.
  */
 int export_splunk(struct store *s, const struct ioc_filter *f, enum splunk_kind kind, const struct export_sink *sink,
-		  int64_t *count, struct err *e) CAIRN_MUST_USE;
+		  int64_t *count, int64_t *next_rid, struct err *e) CAIRN_MUST_USE;
 
 #endif

@@ -117,8 +117,15 @@ static int row(void *ctx, const struct ioc_record *rec)
 	return r->failed ? ERR_IO : 0;
 }
 
+static int probe(void *ctx, const struct ioc_record *rec)
+{
+	(void)rec;
+	*(bool *)ctx = true;
+	return 0;
+}
+
 int export_splunk(struct store *s, const struct ioc_filter *f, enum splunk_kind kind, const struct export_sink *sink,
-		  int64_t *count, struct err *e)
+		  int64_t *count, int64_t *next_rid, struct err *e)
 {
 	struct run r = { .sink = sink };
 	int rc = 0;
@@ -139,6 +146,18 @@ int export_splunk(struct store *s, const struct ioc_filter *f, enum splunk_kind 
 			break;
 		page.before_rid = r.last_rid;
 		page.offset = 0;
+	}
+	if (next_rid)
+		*next_rid = 0;
+	if (rc == 0 && next_rid && r.n == want && r.n > 0) {
+		/* Stopped by the limit: is there a next page? */
+		bool more = false;
+		page.before_rid = r.last_rid;
+		page.offset = 0;
+		page.limit = 1;
+		rc = store_ioc_list(s, &page, probe, &more, e);
+		if (more)
+			*next_rid = r.last_rid;
 	}
 	if (rc == 0) {
 		emit(&r);

@@ -263,6 +263,7 @@ def test_acks_that_never_come_fail_the_run_and_keep_the_cursor(upstream, hec, tm
     (["--to", "splunk+http://"], "host is missing"),
     (["--to", "splunk+http://127.0.0.1:1", "--splunk-batch", "0"], "--splunk-batch"),
     (["--to", "splunk+http://127.0.0.1:1", "--splunk-ack-timeout", "x"], "--splunk-ack-timeout"),
+    (["--to", "-", "--splunk-index=main"], "--splunk-index applies to a splunk+http(s):// --to"),
 ])
 def test_bad_splunk_invocations(args, why):
     p = sync("--once", "--from", AMNESTY, *args, check=False)
@@ -385,6 +386,22 @@ def test_type_narrows_the_kind_and_the_cli_writes_the_same_bytes(csvsrv):
     # a domain export of 1,500+ rows, whole, on stdout
     p = csvsrv.run("export", "--format", "splunk", "--kind", "domain")
     assert len(parse(p.stdout.encode())[1]) >= 1500
+
+
+def test_pages_follow_the_next_cursor(csvsrv):
+    want = {x["value"] for x in listed(csvsrv, "domain")}
+    got, url, pages = [], "/api/v1/iocs/splunk?kind=domain&limit=400", 0
+    while url:
+        r = csvsrv.get(url, csvsrv.pro)
+        header, rows = parse(r.content)
+        assert header[1] == "domain"
+        got += [row[1] for row in rows]
+        pages += 1
+        nxt = r.headers.get("X-Next-Cursor")
+        assert (nxt is None) == ("Link" not in r.headers)
+        url = f"/api/v1/iocs/splunk?kind=domain&limit=400&cursor={nxt}" if nxt else None
+    assert pages == (len(want) + 399) // 400
+    assert len(got) == len(set(got)) and set(got) == want
 
 
 def test_tiers_and_bad_parameters(csvsrv):
