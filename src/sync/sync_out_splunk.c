@@ -162,7 +162,7 @@ static enum verdict judge(struct splunk_out *o, const struct hc_response *rs, lo
 		hint = ": check the token ($CAIRN_SYNC_SPLUNK_TOKEN or --splunk-token-env)";
 		break;
 	case 7:
-		hint = o->conf->index ? ": the token may not write to --splunk-index" : ": the token's default index";
+		hint = o->conf->index ? ": the token may not write to --splunk-index" : "";
 		break;
 	case 10: case 11:
 		hint = ": this token requires indexer acknowledgement (add --splunk-ack)";
