@@ -23,7 +23,7 @@ const char *route_name(enum route r)
 		"/api/v1/keys", "/api/v1/keys/{id}", "/api/v1/keys/{id}/usage", "/api/v1/usage", "/healthz",
 		"/metrics", "/api/v1/iocs/stix", "/api/v1/iocs/sigma", "/api/v1/iocs/misp",
 		"/api/v1/iocs/cef", "/api/v1/iocs/openioc", "/api/v1/iocs/ecs", "/api/taxii2",
-		"POST /api/taxii2 objects", "/api/v1/feeds",
+		"POST /api/taxii2 objects", "/api/v1/feeds", "/api/v1/iocs/splunk",
 	};
 	return r < R_COUNT ? names[r] : "other";
 }
@@ -216,6 +216,8 @@ static void dispatch(struct call *c)
 		c->route = R_MISP;
 	else if (path_is(p, "/api/v1/iocs/ecs"))
 		c->route = R_ECS;
+	else if (path_is(p, "/api/v1/iocs/splunk"))
+		c->route = R_SPLUNK;
 	else if (path_is(p, "/api/v1/lookup"))
 		c->route = method_is(c, "POST") ? R_LOOKUP_BULK : R_LOOKUP;
 	else if (path_is(p, "/api/v1/usage"))
@@ -260,6 +262,8 @@ static void dispatch(struct call *c)
 		{ get ? h_misp(c) : method_not_allowed(c, "GET"); return; }
 	case R_ECS:
 		{ get ? h_ecs(c) : method_not_allowed(c, "GET"); return; }
+	case R_SPLUNK:
+		{ get ? h_splunk(c) : method_not_allowed(c, "GET"); return; }
 	case R_LOOKUP:
 		{ get ? h_lookup(c) : method_not_allowed(c, "GET, POST"); return; }
 	case R_LOOKUP_BULK:

@@ -19,7 +19,7 @@
 enum route {
 	R_NONE, R_LIST, R_SEARCH, R_LOOKUP, R_LOOKUP_BULK, R_GET, R_SUBMIT, R_REVOKE, R_STATS,
 	R_KEYS, R_KEY, R_KEY_USAGE, R_USAGE, R_HEALTH, R_METRICS, R_STIX, R_SIGMA, R_MISP, R_CEF,
-	R_OPENIOC, R_ECS, R_TAXII, R_TAXII_ADD, R_FEEDS, R_COUNT
+	R_OPENIOC, R_ECS, R_TAXII, R_TAXII_ADD, R_FEEDS, R_SPLUNK, R_COUNT
 };
 _Static_assert(R_COUNT <= USAGE_ROUTES, "usage rows hold every route");
 const char *route_name(enum route r);
@@ -194,6 +194,7 @@ void h_cef(struct call *c);
 void h_openioc(struct call *c);
 void h_misp(struct call *c);
 void h_ecs(struct call *c);
+void h_splunk(struct call *c);
 /* The REST form of a record. */
 void render_record(struct jw *w, const struct ioc_record *r);
 void meta_open(struct call *c, struct jw *w);	/* writes "meta":{ generated_at, feed_version, source */

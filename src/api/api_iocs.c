@@ -1571,6 +1571,22 @@ void h_sigma(struct call *c)
 		http_resp_header(c->resp, "x-limit-clamped-from", "%lld", (long long)lp.requested_limit);
 }
 
+/* X-Next-Cursor and Link: the same query with the cursor after next_rid (and no offset). */
+static void next_page_headers(struct call *c, int64_t next_rid)
+{
+	struct buf q = BUF_INIT, next = BUF_INIT;
+	char cursor[32];
+	snprintf(cursor, sizeof(cursor), "c1.%llx", (unsigned long long)next_rid);
+	clean_query(c, &q, true);
+	base_url(c, &next);
+	buf_printf(&next, "%s?%s%scursor=%s", c->path, buf_cstr(&q), q.len ? "&" : "", cursor);
+	http_resp_header(c->resp, "x-next-cursor", "%s", cursor);
+	if (next.len + 16 < sizeof(c->resp->headers[0].value))	/* never a cut URL */
+		http_resp_header(c->resp, "link", "<%s>; rel=\"next\"", buf_cstr(&next));
+	buf_cleanup(&q);
+	buf_cleanup(&next);
+}
+
 /* A record-at-a-time export (export_lines.h) of the list filters, as the answer. */
 static void lines_answer(struct call *c, const struct list_params *lp, enum line_format lf)
 {
@@ -1590,20 +1606,8 @@ static void lines_answer(struct call *c, const struct list_params *lp, enum line
 	http_resp_header(c->resp, "x-total-count", "%lld", (long long)res.count);
 	if (res.omitted)
 		http_resp_header(c->resp, "x-omitted-count", "%lld", (long long)res.omitted);
-	if (res.next_rid) {
-		/* The next page: the same query with this cursor (and no offset). */
-		struct buf q = BUF_INIT, next = BUF_INIT;
-		char cursor[32];
-		snprintf(cursor, sizeof(cursor), "c1.%llx", (unsigned long long)res.next_rid);
-		clean_query(c, &q, true);
-		base_url(c, &next);
-		buf_printf(&next, "%s?%s%scursor=%s", c->path, buf_cstr(&q), q.len ? "&" : "", cursor);
-		http_resp_header(c->resp, "x-next-cursor", "%s", cursor);
-		if (next.len + 16 < sizeof(c->resp->headers[0].value))	/* never a cut URL */
-			http_resp_header(c->resp, "link", "<%s>; rel=\"next\"", buf_cstr(&next));
-		buf_cleanup(&q);
-		buf_cleanup(&next);
-	}
+	if (res.next_rid)
+		next_page_headers(c, res.next_rid);
 	if (lp->requested_limit > lp->f.limit)
 		http_resp_header(c->resp, "x-limit-clamped-from", "%lld", (long long)lp->requested_limit);
 }
@@ -1744,6 +1748,50 @@ void h_ecs(struct call *c)
 	http_resp_header(c->resp, "x-document-count", "%lld", (long long)docs);
 	if (skipped)
 		http_resp_header(c->resp, "x-omitted-records", "%lld", (long long)skipped);
+	if (lp.requested_limit > lp.f.limit)
+		http_resp_header(c->resp, "x-limit-clamped-from", "%lld", (long long)lp.requested_limit);
+}
+
+/* GET /api/v1/iocs/splunk?kind=ip|domain|file|url|email: the CSV of Splunk ES's threat-intel
+ * lookups (export_splunk.c; docs/exports.md), the list filters narrowing it. */
+void h_splunk(struct call *c)
+{
+	struct list_params lp;
+	if (!api_require_pro(c, "The Splunk ES export") || !api_require_scope(c, SCOPE_READ_IOCS) ||
+	    !list_params(c, &lp, false))
+		return;
+	bool bad;
+	const char *kind = param_str(c, "kind", 16, &bad);
+	if (bad)
+		return;
+	int k = splunk_kind_from_name(kind);
+	if (k < 0) {
+		api_error(c, 400, "invalid_parameter", "{\"parameter\":\"kind\"}",
+			  "%s parameter 'kind': expected ip, domain, file, url or email (one CSV per threat"
+			  " collection)", kind ? "Invalid value for" : "Missing");
+		return;
+	}
+	if (lp.f.types && !(lp.f.types & splunk_kind_types((enum splunk_kind)k))) {
+		api_error(c, 400, "invalid_parameter", "{\"parameter\":\"type\"}",
+			  "Invalid value for parameter 'type': %s is not of kind %s", lp.types_text, kind);
+		return;
+	}
+	struct buf body = BUF_INIT;
+	struct export_sink sink = { buf_sink, &body };
+	struct err e = { 0 };
+	int64_t n = 0, next_rid = 0;
+	if (export_splunk(c->w->store, &lp.f, (enum splunk_kind)k, &sink, &n, &next_rid, &e) != 0) {
+		buf_cleanup(&body);
+		db_error(c, &e);
+		return;
+	}
+	buf_cleanup(&c->resp->body);
+	c->resp->body = body;
+	c->resp->status = 200;
+	c->resp->content_type = "text/csv; charset=utf-8; header=present";
+	http_resp_header(c->resp, "x-total-count", "%lld", (long long)n);
+	if (next_rid)
+		next_page_headers(c, next_rid);
 	if (lp.requested_limit > lp.f.limit)
 		http_resp_header(c->resp, "x-limit-clamped-from", "%lld", (long long)lp.requested_limit);
 }

@@ -23,6 +23,8 @@ static const char usage[] =
 	"  --format misp             one MISP event, for MISP's /events/add (GET /api/v1/iocs/misp)\n"
 	"  --format cef|syslog       ArcSight CEF / RFC 5424 lines (GET /api/v1/iocs/cef)\n"
 	"  --format openioc          an OpenIOC 1.0 document (GET /api/v1/iocs/openioc)\n"
+	"  --format splunk --kind K  the CSV of a Splunk ES threat collection, K = ip, domain,\n"
+	"                            file, url or email (GET /api/v1/iocs/splunk?kind=K)\n"
 	"  --format txt|hosts|rpz    a value a line / a hosts file / a DNS RPZ zone\n"
 	"                            (GET /api/v1/iocs?format=...)\n"
 	"  --type T[,T...]           indicator types\n"
@@ -129,6 +131,7 @@ int cmd_export(int argc, char **argv)
 		{ "ip-type", required_argument, NULL, 'V' },
 		{ "expiration-duration", required_argument, NULL, 'E' },
 		{ "feed-name", required_argument, NULL, 'F' }, { "feed-reference", required_argument, NULL, 'R' },
+		{ "kind", required_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
 	struct ioc_filter f;
@@ -137,6 +140,7 @@ int cmd_export(int argc, char **argv)
 	struct misp_export_opts mo = { 0 };
 	struct ecs_opts eo = { .profile = ECS_PROFILE_ECS, .feed_name = "cairn", .expiration_text = "90d" };
 	const char *format = NULL, *out = NULL, *db = NULL, *base = NULL, *conf = NULL, *profile = NULL;
+	const char *kind = NULL;
 	struct err e = { 0 };
 	int c;
 	memset(&f, 0, sizeof(f));
@@ -228,6 +232,7 @@ int cmd_export(int argc, char **argv)
 			break;
 		case 'F': eo.feed_name = optarg; break;
 		case 'R': eo.feed_reference = optarg; break;
+		case 'k': kind = optarg; break;
 		case 'o': out = optarg; break;
 		case 'd': db = optarg; break;
 		case 'h': fputs(usage, stdout); return 0;
@@ -236,11 +241,25 @@ int cmd_export(int argc, char **argv)
 	}
 	int lines = line_format_from_name(format);
 	bool ecs = format && !strcmp(format, "ecs");
+	bool splunk = format && !strcmp(format, "splunk");
 	if (format == NULL || (strcmp(format, "stix") != 0 && strcmp(format, "sigma") != 0 &&
-			       strcmp(format, "misp") != 0 && !ecs && lines < 0)) {
-		cli_fail("export", format ? "--format %s is not available (stix, sigma, ecs, misp, cef, syslog, openioc, txt, hosts, rpz)"
-					  : "--format is required (stix, sigma, ecs, misp, cef, syslog, openioc, txt, hosts, rpz)%s",
+			       strcmp(format, "misp") != 0 && !ecs && !splunk && lines < 0)) {
+		cli_fail("export", format ? "--format %s is not available (stix, sigma, ecs, misp, cef, syslog, openioc, txt, hosts, rpz, splunk)"
+					  : "--format is required (stix, sigma, ecs, misp, cef, syslog, openioc, txt, hosts, rpz, splunk)%s",
 			 format ? format : "");
+		return 2;
+	}
+	int skind = splunk_kind_from_name(kind);
+	if (splunk && skind < 0) {
+		cli_fail("export", "--format splunk needs --kind ip, domain, file, url or email");
+		return 2;
+	}
+	if (kind && !splunk) {
+		cli_fail("export", "--kind applies to --format splunk");
+		return 2;
+	}
+	if (splunk && f.types && !(f.types & splunk_kind_types((enum splunk_kind)skind))) {
+		cli_fail("export", "--type: none of these types is of kind %s", kind);
 		return 2;
 	}
 	bool sigma = !strcmp(format, "sigma");
@@ -297,6 +316,8 @@ int cmd_export(int argc, char **argv)
 		skipped = res.omitted;
 	} else if (ecs) {
 		rc = export_ecs(s, &f, &eo, o.tlp, &sink, &n, &skipped, &docs, &e);
+	} else if (splunk) {
+		rc = export_splunk(s, &f, (enum splunk_kind)skind, &sink, &n, NULL, &e);
 	} else if (!strcmp(format, "misp")) {
 		rc = export_misp(s, &f, &mo, &sink, &n, &e);
 	} else {

@@ -29,12 +29,55 @@ static const char usage[] =
 	"       logs-ti_cairn.indicator-default) and a latest index (--es-latest-index, default\n"
 	"       cairn-indicators-latest). Its credentials: $CAIRN_SYNC_ES_API_KEY (ApiKey), or\n"
 	"       --es-user (or $CAIRN_SYNC_ES_USER) with $CAIRN_SYNC_ES_PASSWORD (Basic)\n"
+	"       or splunk+http(s)://HOST:PORT, Splunk's HTTP Event Collector (docs/sync.md)\n"
 	"       or sentinel://WORKSPACE_ID: Microsoft Sentinel's STIX upload API (STIX as it\n"
 	"       came, no ECS; the application's secret in $CAIRN_SYNC_SENTINEL_SECRET)\n"
 	"Credentials: --user/--password (Basic), --token (Bearer, or with --api-key-header the\n"
 	"header that carries it), else $CAIRN_SYNC_USER, $CAIRN_SYNC_PASSWORD, $CAIRN_SYNC_TOKEN.\n"
 	"Profiles: ecs (default) or ti_custom, Elastic's Custom Threat Intelligence documents\n"
-	"(docs/ecs.md). Prints a summary: fetched, written, expired, failed.\n";
+	"(docs/ecs.md). Prints a summary: fetched, written, expired, failed.\n"
+	"Splunk HEC: the token from $CAIRN_SYNC_SPLUNK_TOKEN (--splunk-token-env NAME: another\n"
+	"variable); --splunk-index I, --splunk-sourcetype S (default cairn:ti:ecs), --splunk-source S,\n"
+	"--splunk-host H, --splunk-batch N (events per request, default 500), --splunk-ack (indexer\n"
+	"acknowledgement), --splunk-ack-timeout SECONDS (default 300), --splunk-ca-file PEM.\n";
+
+/* Long-only options of the Splunk output: codes above any character. */
+#define SPLUNK_OPT 0x5300
+
+/* The --splunk-* options; 0, or 2 after a one-line message. */
+static int splunk_option(int c, const char *arg, struct sync_splunk *sp, const char **token_env)
+{
+	char *end;
+	long long v;
+	switch (c - SPLUNK_OPT) {
+	case 'i': sp->index = arg; break;
+	case 't': sp->sourcetype = arg; break;
+	case 's': sp->source = arg; break;
+	case 'h': sp->host = arg; break;
+	case 'e': *token_env = arg; break;
+	case 'a': sp->ack = true; break;
+	case 'c': sp->http.ca_file = arg; break;
+	case 'w':
+		v = strtoll(arg, &end, 10);
+		if (*end || v < 1 || v > 86400) {
+			cli_fail("sync", "--splunk-ack-timeout must be 1-86400 seconds");
+			return 2;
+		}
+		sp->ack_timeout_s = v;
+		break;
+	case 'b':
+		v = strtoll(arg, &end, 10);
+		if (*end || v < 1 || v > 100000) {
+			cli_fail("sync", "--splunk-batch must be 1-100000 events");
+			return 2;
+		}
+		sp->batch_events = (int)v;
+		break;
+	default:
+		return 2;
+	}
+	return 0;
+}
 
 /* Long options without a short form: the Elasticsearch output's. */
 enum {
@@ -95,6 +138,16 @@ int cmd_sync(int argc, char **argv)
 		{ "es-key", required_argument, NULL, OPT_ES_KEY },
 		{ "es-batch", required_argument, NULL, OPT_ES_BATCH },
 		{ "es-batch-mb", required_argument, NULL, OPT_ES_BATCH_MB },
+		/* Splunk HEC (sync_out_splunk.c) */
+		{ "splunk-index", required_argument, NULL, SPLUNK_OPT + 'i' },
+		{ "splunk-sourcetype", required_argument, NULL, SPLUNK_OPT + 't' },
+		{ "splunk-source", required_argument, NULL, SPLUNK_OPT + 's' },
+		{ "splunk-host", required_argument, NULL, SPLUNK_OPT + 'h' },
+		{ "splunk-token-env", required_argument, NULL, SPLUNK_OPT + 'e' },
+		{ "splunk-ack", no_argument, NULL, SPLUNK_OPT + 'a' },
+		{ "splunk-ack-timeout", required_argument, NULL, SPLUNK_OPT + 'w' },
+		{ "splunk-batch", required_argument, NULL, SPLUNK_OPT + 'b' },
+		{ "splunk-ca-file", required_argument, NULL, SPLUNK_OPT + 'c' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct sync_opts o;
@@ -111,9 +164,10 @@ int cmd_sync(int argc, char **argv)
 	const char *token = getenv("CAIRN_SYNC_TOKEN"), *key_header = NULL;
 	const char *es_user = getenv("CAIRN_SYNC_ES_USER"), *es_password_env = "CAIRN_SYNC_ES_PASSWORD";
 	const char *es_api_key_env = "CAIRN_SYNC_ES_API_KEY";
-	int c;
+	const char *splunk_token_env = "CAIRN_SYNC_SPLUNK_TOKEN", *splunk_flag = NULL;
+	int c, li = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "", opts, &li)) != -1) {
 		char *end;
 		switch (c) {
 		case '1': once = true; break;
@@ -197,8 +251,21 @@ int cmd_sync(int argc, char **argv)
 			break;
 		}
 		case 'h': fputs(usage, stdout); return 0;
-		default: fputs(usage, stderr); return 2;
+		default:
+			if (c > SPLUNK_OPT && c < SPLUNK_OPT + 0x80) {
+				if (splunk_option(c, optarg, &o.splunk, &splunk_token_env))
+					return 2;
+				splunk_flag = opts[li].name;
+				break;
+			}
+			fputs(usage, stderr);
+			return 2;
 		}
+	}
+	o.splunk.token = getenv(splunk_token_env);
+	if (splunk_flag && o.to && strncmp(o.to, "splunk+", 7)) {
+		cli_fail("sync", "--%s applies to a splunk+http(s):// --to", splunk_flag);
+		return 2;
 	}
 	if (optind != argc || !once || o.from == NULL || o.to == NULL) {
 		cli_fail("sync", optind != argc ? "unexpected argument '%s'"

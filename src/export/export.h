@@ -117,4 +117,26 @@ int export_ecs(struct store *s, const struct ioc_filter *f, const struct ecs_opt
 	       const struct export_sink *sink, int64_t *count, int64_t *skipped, int64_t *docs,
 	       struct err *e) CAIRN_MUST_USE;
 
+/* ---- Splunk ES threat-intelligence CSV (export_splunk.c; docs/exports.md) ---- */
+
+/* Which of ES's threat collections a file feeds: ip_intel (ip, and domain), file_intel,
+ * http_intel, email_intel. */
+enum splunk_kind { SPLUNK_KIND_IP, SPLUNK_KIND_DOMAIN, SPLUNK_KIND_FILE, SPLUNK_KIND_URL, SPLUNK_KIND_EMAIL,
+		   SPLUNK_KIND_COUNT };
+/* "ip", "domain", "file", "url", "email" → kind; -1 when unknown. */
+int splunk_kind_from_name(const char *s);
+/* The indicator types of a kind, as a mask of 1u << enum ioc_type. */
+unsigned splunk_kind_types(enum splunk_kind k);
+
+/*
+ * One CSV (RFC 4180, CRLF) of the records f selects that are of the kind (f->types, when set,
+ * narrows it further), newest first, f->limit at most (0 = all): a header, then one row per
+ * record — description, the value (in the column ES reads: ip, domain, file_hash, url,
+ * src_user), weight, then cairn's threat_key, confidence, first_seen, last_seen, tlp,
+ * cairn_id. *count gets the rows written; *next_rid (when next_rid is not NULL), the cursor
+ * rid of the next page when f->limit stopped the walk and more records follow, else 0.
+ */
+int export_splunk(struct store *s, const struct ioc_filter *f, enum splunk_kind kind, const struct export_sink *sink,
+		  int64_t *count, int64_t *next_rid, struct err *e) CAIRN_MUST_USE;
+
 #endif

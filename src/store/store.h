@@ -332,7 +332,7 @@ int store_key_revoke(struct store *s, const char *id, const char *reason, struct
 
 /* One key's traffic in one UTC day, as the server accumulates and flushes it. */
 #define USAGE_LAT_BUCKETS 24	/* bucket i holds latencies < 2^i × 50 µs */
-#define USAGE_ROUTES 24
+#define USAGE_ROUTES 32	/* room to grow: stored days with fewer routes still read */
 struct key_usage_day {
 	int64_t day;		/* days since the epoch */
 	int64_t requests, ok, client_errors, server_errors, rate_limited;

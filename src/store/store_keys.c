@@ -199,8 +199,9 @@ int store_key_usage(struct store *s, const char *key_id, int64_t from_day, usage
 		if (sqlite3_column_bytes(st, 7) == (int)sizeof(u.lat))
 			memcpy(u.lat, sqlite3_column_blob(st, 7), sizeof(u.lat));
 		u.peak_minute = sqlite3_column_int64(st, 8);
-		if (sqlite3_column_bytes(st, 9) == (int)sizeof(u.routes))
-			memcpy(u.routes, sqlite3_column_blob(st, 9), sizeof(u.routes));
+		int rn = sqlite3_column_bytes(st, 9);	/* days stored when there were fewer routes */
+		if (rn > 0 && rn <= (int)sizeof(u.routes) && rn % 8 == 0)
+			memcpy(u.routes, sqlite3_column_blob(st, 9), (size_t)rn);
 		if (sqlite3_column_bytes(st, 10) == (int)sizeof(u.hours))
 			memcpy(u.hours, sqlite3_column_blob(st, 10), sizeof(u.hours));
 		crc = cb(ctx, &u);

@@ -283,7 +283,10 @@ int sync_run_once(const struct sync_opts *o, struct sync_stats *st, struct err *
 	struct sync_run r = { .o = o, .st = st, .now = time_now_us(), .e = e };
 	if (o->state_dir && !o->dry_run && mkdir(o->state_dir, 0700) != 0 && errno != EEXIST)
 		return err_set(e, ERR_IO, "cannot create the state folder %s: %s", o->state_dir, strerror(errno));
-	int rc = o->dry_run ? sync_output_file(o, &r.out, e)
+	/* --dry-run prints what would be sent: the ECS documents, or Splunk's events (its output
+	 * prints them itself). */
+	int rc = !strncmp(o->to, "splunk+", 7) ? sync_output_splunk(o, &r.out, e)
+		 : o->dry_run ? sync_output_file(o, &r.out, e)
 		 : !strncmp(o->to, "sentinel://", 11) ? sync_output_sentinel(o, &r.out, e)
 		 : sync_output_is_es(o->to) ? sync_output_es(o, &r.out, e)
 		 : sync_output_file(o, &r.out, e);

@@ -5,8 +5,8 @@
  * Sources: a TAXII 2.1 collection (net/taxii_client: every client line of TAXII.md), or
  * STIX files — a bundle per file, or NDJSON of objects — or a folder of them.
  * Outputs: NDJSON to a file or stdout; Elasticsearch or OpenSearch (`_bulk`: a raw stream and
- * a "latest" index kept in step, sync_out_es.c); Microsoft Sentinel's STIX upload API (STIX
- * objects as they came, no ECS).
+ * a "latest" index kept in step, sync_out_es.c); Splunk's HTTP Event Collector
+ * (sync_out_splunk.c); Microsoft Sentinel's STIX upload API (STIX objects as they came, no ECS).
  *
  * Delivery: documents are written and made durable (flushed and fsync'ed) before the
  * source's cursor is saved, atomically (write, fsync, rename), in the state folder. A kill
@@ -34,6 +34,16 @@ struct sync_es_opts {
 	size_t batch_bytes;		/* bytes per _bulk request (about); 0 = 5 MiB */
 };
 
+/* The Splunk HEC output (DST splunk+http(s)://HOST:PORT; docs/sync.md). */
+struct sync_splunk {
+	const char *token;		/* the HEC token (from the environment, never argv) */
+	const char *index, *sourcetype, *source, *host;	/* NULL = the token's defaults */
+	bool ack;			/* indexer acknowledgement: a channel, and poll the acks */
+	int batch_events;		/* events per POST; 0 = 500 */
+	int64_t ack_timeout_s;		/* how long to wait for the acks of a flush; 0 = 300 */
+	struct hc_conf http;		/* TLS (a CA bundle) for the HEC endpoint */
+};
+
 struct sync_opts {
 	const char *from;		/* a TAXII collection URL (…/collections/ID/), or a file or folder */
 	const char *to;			/* a file path, or "-" for stdout */
@@ -49,6 +59,7 @@ struct sync_opts {
 		const char *login_url, *api_url;	/* defaults: Azure's public cloud */
 	} sentinel;
 	struct sync_es_opts es;		/* --to elasticsearch+http(s)://… */
+	struct sync_splunk splunk;	/* when `to` is splunk+http(s)://… */
 };
 
 struct sync_stats {

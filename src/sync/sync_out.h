@@ -39,4 +39,8 @@ int sync_output_sentinel(const struct sync_opts *o, struct sync_output **out, st
 bool sync_output_is_es(const char *to);
 int sync_output_es(const struct sync_opts *o, struct sync_output **out, struct err *e);
 
+/* Splunk's HTTP Event Collector, o->to = splunk+http(s)://HOST:PORT (sync_out_splunk.c); with
+ * --dry-run the HEC events it would send, on stdout. */
+int sync_output_splunk(const struct sync_opts *o, struct sync_output **out, struct err *e);
+
 #endif

@@ -48,8 +48,8 @@ int sync_output_file(const struct sync_opts *so, struct sync_output **out, struc
 {
 	const char *to = so->to;
 	if (!so->dry_run && strcmp(to, "-") && strstr(to, "://"))
-		return err_set(e, ERR_INVALID, "--to %s: a file, -, elasticsearch+http(s)://HOST:PORT or"
-				   " sentinel://WORKSPACE_ID; the Splunk output is not built yet", to);
+		return err_set(e, ERR_INVALID, "--to %s: expected a file, -, elasticsearch+http(s)://HOST:PORT,"
+				   " splunk+http(s)://HOST:PORT or sentinel://WORKSPACE_ID", to);
 	struct file_out *o = xcalloc(1, sizeof(*o));
 	o->path = to;
 	if (so->dry_run || !strcmp(to, "-")) {

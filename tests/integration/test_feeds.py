@@ -365,7 +365,7 @@ BAD_ADD = [
     (["add", "x", "--url", "ftp://127.0.0.1/x", "--format", "txt"], "http"),
     (["add", "x", "--url", "127.0.0.1/x", "--format", "txt"], "http"),
     (["add", "x", "--url", "http://h/x", "--format", "xml"], "--format"),
-    (["add", "x", "--url", "http://h/x", "--format", "xml"], "--format"),
+    (["add", "x", "--url", "http://h/x", "--format", "rss"], "--format"),
     (["add", "x", "--url", "http://h/x", "--format", "txt", "--interval", "30s"], "--interval"),
     (["add", "x", "--url", "http://h/x", "--format", "txt", "--interval", "1w"], "--interval"),
     (["add", "x", "--url", "http://h/x", "--format", "txt", "--interval", "0"], "--interval"),

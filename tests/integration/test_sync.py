@@ -174,7 +174,7 @@ def test_dead_letters_keep_what_cannot_be_mapped(tmp_path):
     (["--once", "--from", "/nonexistent/file.json", "--to", "-"], "nonexistent"),
     (["--once", "--from", "x", "--to", "-", "--profile", "splunk"], "--profile"),
     (["--once", "--from", "x", "--to", "-", "--expiration-duration", "9w"], "--expiration-duration"),
-    (["--once", "--from", "x", "--to", "splunk+http://127.0.0.1:9"], "not built"),
+    (["--once", "--from", "x", "--to", "kafka://127.0.0.1:9"], "expected a file"),
 ])
 def test_bad_invocations_fail_with_one_line(args, reason, tmp_path):
     p = sync(*args, check=False)
