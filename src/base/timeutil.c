@@ -19,7 +19,7 @@ int64_t time_mono_us(void)
 }
 
 /* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar (Howard Hinnant). */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+int64_t time_days_from_civil(int64_t y, unsigned m, unsigned d)
 {
 	y -= m <= 2;
 	int64_t era = (y >= 0 ? y : y - 399) / 400;
@@ -29,7 +29,7 @@ static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
 	return era * 146097 + (int64_t)doe - 719468;
 }
 
-static void civil_from_days(int64_t z, int *y, unsigned *m, unsigned *d)
+void time_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 {
 	z += 719468;
 	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
@@ -40,7 +40,7 @@ static void civil_from_days(int64_t z, int *y, unsigned *m, unsigned *d)
 	unsigned mp = (5 * doy + 2) / 153;
 	*d = doy - (153 * mp + 2) / 5 + 1;
 	*m = mp < 10 ? mp + 3 : mp - 9;
-	*y = (int)(yy + (*m <= 2));
+	*y = yy + (*m <= 2);
 }
 
 static int digits(const char *s, size_t n, int *out)
@@ -120,7 +120,7 @@ static int parse(const char *s, size_t len, int64_t *out, struct err *e, int min
 		goto bad;
 	}
 done:;
-	int64_t days = days_from_civil(Y, (unsigned)M, (unsigned)D);
+	int64_t days = time_days_from_civil(Y, (unsigned)M, (unsigned)D);
 	int64_t t = days * 86400 + h * 3600 + mi * 60 + sec - offset_s;
 	if (t < 0 && min_year >= 1970)
 		goto bad;
@@ -149,9 +149,9 @@ size_t time_format_to(char *out, int64_t us, enum time_precision p)
 	int64_t days = secs / 86400, rem = secs % 86400;
 	if (rem < 0)
 		days--, rem += 86400;
-	int y;
+	int64_t y;
 	unsigned m, d;
-	civil_from_days(days, &y, &m, &d);
+	time_civil_from_days(days, &y, &m, &d);
 	if (y > 9999)
 		y = 9999;
 	if (y < 0)
@@ -189,9 +189,9 @@ void time_format(struct buf *b, int64_t us, enum time_precision p)
 
 size_t time_format_date(char *out, int64_t us)
 {
-	int y;
+	int64_t y;
 	unsigned m, d;
-	civil_from_days((us < 0 ? 0 : us) / USEC_PER_DAY, &y, &m, &d);
-	int n = snprintf(out, 16, "%04d-%02u-%02u", y, m, d);
+	time_civil_from_days((us < 0 ? 0 : us) / USEC_PER_DAY, &y, &m, &d);
+	int n = snprintf(out, 16, "%04d-%02u-%02u", (int)y, m, d);
 	return n > 0 ? (size_t)n : 0;
 }

@@ -32,6 +32,9 @@ enum time_precision { TIME_SEC = 0, TIME_MSEC = 3, TIME_USEC = 6 };
 void time_format(struct buf *b, int64_t us, enum time_precision p);
 /* Writes into out (at least 32 bytes), returns length. */
 size_t time_format_to(char *out, int64_t us, enum time_precision p);
+/* The proleptic Gregorian calendar: days since 1970-01-01 of y-m-d, and back. */
+int64_t time_days_from_civil(int64_t y, unsigned m, unsigned d);
+void time_civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d);
 /* YYYY-MM-DD of a day. */
 size_t time_format_date(char *out, int64_t us);
 

@@ -10,31 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/timeutil.h"
 #include "export/ecs_int.h"
-
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-	y -= m <= 2;
-	int64_t era = (y >= 0 ? y : y - 399) / 400;
-	unsigned yoe = (unsigned)(y - era * 400);
-	unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (int64_t)doe - 719468;
-}
-
-static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
-{
-	z += 719468;
-	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-	unsigned doe = (unsigned)(z - era * 146097);
-	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	int64_t yy = (int64_t)yoe + era * 400;
-	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	unsigned mp = (5 * doy + 2) / 153;
-	*d = doy - (153 * mp + 2) / 5 + 1;
-	*m = mp < 10 ? mp + 3 : mp - 9;
-	*y = yy + (*m <= 2);
-}
 
 static bool num(const char *s, size_t n, size_t at, size_t w, int *out)
 {
@@ -91,7 +68,7 @@ static bool zone(const char *s, size_t n, size_t i, int64_t *off_s)
 
 static int64_t compose(int y, int mo, int d, int h, int mi, int sec, int64_t frac_us, int64_t off_s)
 {
-	int64_t days = days_from_civil(y, (unsigned)mo, (unsigned)d);
+	int64_t days = time_days_from_civil(y, (unsigned)mo, (unsigned)d);
 	return (days * 86400 + h * 3600 + mi * 60 + sec - off_s) * USEC_PER_SEC + frac_us;
 }
 
@@ -197,7 +174,7 @@ static size_t format(char *out, int64_t us, bool millis)
 	}
 	int64_t y;
 	unsigned m, d;
-	civil_from_days(days, &y, &m, &d);
+	time_civil_from_days(days, &y, &m, &d);
 	char *o = out;
 	if (y < 0 || y > 9999) {
 		/* Java writes years beyond four digits with a sign. */

@@ -247,14 +247,37 @@ static void http_conf_of(const struct feed_def *f, struct hc_conf *hc)
 	}
 }
 
-static int pull_url(struct store *s, const struct feed_def *f, struct feed_row *row, struct feed_result *r,
-		    struct err *e)
+/* The feed's HTTP client (its authentication, its size cap); NULL with e set. */
+static struct http_client *feed_client(const struct feed_def *f, struct err *e)
 {
 	struct hc_conf conf;
 	http_conf_of(f, &conf);
 	struct http_client *hc = http_client_new(&conf);
 	if (hc == NULL)
-		return err_set(e, ERR_INTERNAL, "cannot start the HTTP client");
+		err_set(e, ERR_INTERNAL, "cannot start the HTTP client");
+	return hc;
+}
+
+/* Imports p[0..n) in format fmt with the feed's defaults, adding the counts to r. */
+static int import_bytes(struct store *s, const struct feed_def *f, const char *p, size_t n,
+			enum import_format fmt, struct feed_result *r, struct err *e)
+{
+	struct import_opts o;
+	struct import_result *ir = xcalloc(1, sizeof(*ir));
+	import_opts_of(f, &o);
+	struct input *in = input_from_memory(p ? p : "", n);
+	int rc = import_input(s, in, fmt, false, &o, ir, e);
+	add_result(r, ir);
+	free(ir);
+	return rc;
+}
+
+static int pull_url(struct store *s, const struct feed_def *f, struct feed_row *row, struct feed_result *r,
+		    struct err *e)
+{
+	struct http_client *hc = feed_client(f, e);
+	if (hc == NULL)
+		return ERR_INTERNAL;
 	struct hc_request rq = { .url = f->url, .if_none_match = row->etag, .if_modified_since = row->last_modified };
 	struct hc_response rs = { 0 };
 	int rc = http_client_do(hc, &rq, &rs, e);
@@ -266,15 +289,8 @@ static int pull_url(struct store *s, const struct feed_def *f, struct feed_row *
 		rc = err_set(e, ERR_IO, "%s answered %ld", f->name, rs.status);
 	} else if (rc == 0) {
 		rc = gunzip(&rs.body, f->max_bytes, e);
-		if (rc == 0) {
-			struct import_opts o;
-			struct import_result *ir = xcalloc(1, sizeof(*ir));
-			import_opts_of(f, &o);
-			struct input *in = input_from_memory(rs.body.data ? rs.body.data : "", rs.body.len);
-			rc = import_input(s, in, format_of(f->format), false, &o, ir, e);
-			add_result(r, ir);
-			free(ir);
-		}
+		if (rc == 0)
+			rc = import_bytes(s, f, rs.body.data, rs.body.len, format_of(f->format), r, e);
 		if (rc == 0) {
 			const char *et = hc_header(&rs, "etag"), *lm = hc_header(&rs, "last-modified");
 			snprintf(row->etag, sizeof(row->etag), "%s", et ? et : "");
@@ -305,13 +321,7 @@ static int taxii_page(void *ctx, const struct taxii_page *page)
 	json_t *env = json_pack("{sO}", "objects", objects);
 	char *text = json_dumps(env, JSON_COMPACT);
 	json_decref(env);
-	struct import_opts o;
-	struct import_result *ir = xcalloc(1, sizeof(*ir));
-	import_opts_of(tc->f, &o);
-	struct input *in = input_from_memory(text, strlen(text));
-	int rc = import_input(tc->s, in, IMPORT_STIX, false, &o, ir, tc->e);
-	add_result(tc->r, ir);
-	free(ir);
+	int rc = import_bytes(tc->s, tc->f, text, strlen(text), IMPORT_STIX, tc->r, tc->e);
 	free(text);
 	if (rc == 0 && last && *last) {
 		snprintf(tc->row->cursor, sizeof(tc->row->cursor), "%s", last);
@@ -323,11 +333,9 @@ static int taxii_page(void *ctx, const struct taxii_page *page)
 static int pull_taxii(struct store *s, const struct feed_def *f, struct feed_row *row, struct feed_result *r,
 		      struct err *e)
 {
-	struct hc_conf conf;
-	http_conf_of(f, &conf);
-	struct http_client *hc = http_client_new(&conf);
+	struct http_client *hc = feed_client(f, e);
 	if (hc == NULL)
-		return err_set(e, ERR_INTERNAL, "cannot start the HTTP client");
+		return ERR_INTERNAL;
 	struct buf url = BUF_INIT;
 	int rc = taxii_collection_url(hc, f->url, f->collection, &url, e);
 	if (rc == 0) {
@@ -361,11 +369,9 @@ static int event_cmp(const void *a, const void *b)
 static int pull_misp(struct store *s, const struct feed_def *f, struct feed_row *row, struct feed_result *r,
 		     struct err *e)
 {
-	struct hc_conf conf;
-	http_conf_of(f, &conf);
-	struct http_client *hc = http_client_new(&conf);
+	struct http_client *hc = feed_client(f, e);
 	if (hc == NULL)
-		return err_set(e, ERR_INTERNAL, "cannot start the HTTP client");
+		return ERR_INTERNAL;
 	struct buf base = BUF_INIT, url = BUF_INIT;
 	buf_puts(&base, f->url);
 	if (base.len && base.data[base.len - 1] != '/')
@@ -425,14 +431,8 @@ static int pull_misp(struct store *s, const struct feed_def *f, struct feed_row 
 		if (rc == 0)
 			rc = gunzip(&rs.body, f->max_bytes, e);
 		if (rc == 0) {
-			struct import_opts o;
-			struct import_result *ir = xcalloc(1, sizeof(*ir));
-			import_opts_of(f, &o);
-			struct input *in = input_from_memory(rs.body.data ? rs.body.data : "", rs.body.len);
-			rc = import_input(s, in, IMPORT_MISP, false, &o, ir, e);
-			add_result(r, ir);
+			rc = import_bytes(s, f, rs.body.data, rs.body.len, IMPORT_MISP, r, e);
 			r->pages++;
-			free(ir);
 		}
 		if (rc == 0) {
 			/* In time-stamp order, so the cursor never passes an event not yet imported. */
