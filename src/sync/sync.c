@@ -147,6 +147,15 @@ static int map_one(struct sync_run *r, const char *text, size_t len)
 	return rc;
 }
 
+/* A stop was asked for (sync_opts.stop): the run ends here, its cursor unmoved. */
+static bool stopped(struct sync_run *r)
+{
+	if (r->o->stop == NULL || !__atomic_load_n(r->o->stop, __ATOMIC_ACQUIRE))
+		return false;
+	err_set(r->e, ERR_IO, "stopped by a signal");
+	return true;
+}
+
 /* ---- TAXII ---- */
 
 static bool same_version(json_t *a, json_t *b)
@@ -164,6 +173,8 @@ static bool same_version(json_t *a, json_t *b)
 static int taxii_page(void *ctx, const struct taxii_page *p)
 {
 	struct sync_run *r = ctx;
+	if (stopped(r))
+		return ERR_IO;
 	r->st->pages++;
 	/* The objects' exact text: split the envelope as received, keeping the elements the
 	 * client kept (it left out versions already seen in this run). */
@@ -201,7 +212,9 @@ static int taxii_page(void *ctx, const struct taxii_page *p)
 
 static int from_taxii(struct sync_run *r)
 {
-	struct http_client *hc = http_client_new(&r->o->http);
+	struct hc_conf conf = r->o->http;
+	conf.abort = r->o->stop;
+	struct http_client *hc = http_client_new(&conf);
 	if (hc == NULL)
 		return err_set(r->e, ERR_INTERNAL, "cannot start the HTTP client");
 	char cursor[64];
@@ -221,6 +234,8 @@ static int from_taxii(struct sync_run *r)
 
 static int from_file(struct sync_run *r, const char *path)
 {
+	if (stopped(r))
+		return ERR_IO;
 	struct input *in = input_open(path, r->e);
 	if (in == NULL)
 		return ERR_IO;

@@ -53,6 +53,9 @@ struct sync_opts {
 	int64_t page_limit;		/* TAXII objects per page; 0 = 1000 */
 	int max_pages;			/* TAXII pages per run; 0 = 10,000 */
 	bool dry_run;			/* print the documents to stdout; save nothing */
+	const bool *stop;		/* when it turns true (read atomically), the run ends before
+					 * its next page or file, and transfers in flight end, without
+					 * moving the cursor; NULL = never */
 	struct {
 		const char *tenant, *client_id, *client_secret;	/* the Entra ID application */
 		const char *source_system;	/* "sourcesystem" of every upload; default cairn */
