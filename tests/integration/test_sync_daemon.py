@@ -271,3 +271,14 @@ def test_config_takes_no_pipeline_flags(tmp_path):
     cfg.write_text("pipelines: []\n")
     p = sync("--config", cfg, "--from", "x", check=False)
     assert p.returncode == 2 and "--config takes only --once and --dry-run" in p.stderr
+
+
+def test_every_config_key_is_documented():
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    with open(os.path.join(root, "src", "sync", "sync_config.c")) as f:
+        keys = set(re.findall(r'!strcmp\(ks, "(\w+)"\)', f.read()))
+    with open(os.path.join(root, "docs", "sync.md")) as f:
+        doc = f.read()
+    assert len(keys) > 40
+    missing = sorted(k for k in keys if f"`{k}`" not in doc)
+    assert not missing, missing
