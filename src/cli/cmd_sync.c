@@ -20,11 +20,12 @@ static const char usage[] =
 	"                  [--es-cert PEM --es-key PEM] [--es-batch N] [--es-batch-mb N]\n"
 	"                  [--sentinel-tenant T --sentinel-client-id ID [--sentinel-source-system S]\n"
 	"                   [--sentinel-login-url URL] [--sentinel-api-url URL]]\n"
-	"       cairn sync --config FILE [--once] [--dry-run]\n"
+	"       cairn sync --config FILE [--once] [--dry-run] [--check]\n"
 	"\n"
 	"With --config, runs the pipelines of a YAML file (docs/sync.md): each on its interval until\n"
 	"SIGTERM or SIGINT, with Prometheus metrics on metrics_listen; --once runs each once and\n"
-	"exits (1 when one failed); --dry-run runs each once, printing what would be sent.\n"
+	"exits (1 when one failed); --dry-run runs each once, printing what would be sent;\n"
+	"--check only checks the file.\n"
 	"\n"
 	"Reads STIX 2.1 from SRC, maps it to Elastic Common Schema and writes the documents to DST,\n"
 	"at least once: the source's cursor is saved in --state DIR only after the documents are\n"
@@ -94,10 +95,10 @@ enum {
 };
 
 /* `cairn sync --config FILE [--once] [--dry-run]`: the pipelines of a file (sync_config.h). */
-static int sync_from_config(const char *path, bool other_flags, bool once, bool dry_run)
+static int sync_from_config(const char *path, bool other_flags, bool once, bool dry_run, bool check)
 {
 	if (other_flags) {
-		cli_fail("sync", "--config takes only --once and --dry-run: the pipelines' settings are in the file");
+		cli_fail("sync", "--config takes only --once, --dry-run and --check: the pipelines' settings are in the file");
 		return 2;
 	}
 	struct sync_config *sc = xcalloc(1, sizeof(*sc));
@@ -106,6 +107,9 @@ static int sync_from_config(const char *path, bool other_flags, bool once, bool 
 	if (sync_config_load(sc, path, &e) != 0) {
 		cli_fail("sync", "%s", e.msg);
 		rc = 2;
+	} else if (check) {
+		printf("%s: %d pipelines, valid\n", path, sc->npipe);
+		rc = 0;
 	} else {
 		rc = sync_daemon(sc, once, dry_run);
 	}
@@ -128,6 +132,7 @@ int cmd_sync(int argc, char **argv)
 		{ "limit", required_argument, NULL, 'l' }, { "max-pages", required_argument, NULL, 'm' },
 		{ "all-objects", no_argument, NULL, 'a' }, { "dry-run", no_argument, NULL, 'd' },
 		{ "config", required_argument, NULL, 'g' }, { "help", no_argument, NULL, 'h' },
+		{ "check", no_argument, NULL, 'z' },
 		{ "sentinel-tenant", required_argument, NULL, 1000 }, { "sentinel-client-id", required_argument, NULL, 1001 },
 		{ "sentinel-source-system", required_argument, NULL, 1002 },
 		{ "sentinel-login-url", required_argument, NULL, 1003 }, { "sentinel-api-url", required_argument, NULL, 1004 },
@@ -170,11 +175,12 @@ int cmd_sync(int argc, char **argv)
 	const char *es_api_key_env = "CAIRN_SYNC_ES_API_KEY";
 	const char *splunk_token_env = "CAIRN_SYNC_SPLUNK_TOKEN", *splunk_flag = NULL;
 	const char *config = NULL;
+	bool check = false;
 	int c, li = 0, nflags = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, &li)) != -1) {
 		char *end;
-		if (c != '1' && c != 'd' && c != 'g' && c != 'h' && c != '?')
+		if (c != '1' && c != 'd' && c != 'g' && c != 'h' && c != 'z' && c != '?')
 			nflags++;
 		switch (c) {
 		case '1': once = true; break;
@@ -225,6 +231,7 @@ int cmd_sync(int argc, char **argv)
 		case 'a': o.ecs.all_objects = true; break;
 		case 'd': o.dry_run = true; break;
 		case 'g': config = optarg; break;
+		case 'z': check = true; break;
 		case 1000: o.sentinel.tenant = optarg; break;
 		case 1001: o.sentinel.client_id = optarg; break;
 		case 1002: o.sentinel.source_system = optarg; break;
@@ -268,7 +275,11 @@ int cmd_sync(int argc, char **argv)
 		}
 	}
 	if (config)
-		return sync_from_config(config, nflags > 0 || optind != argc, once, o.dry_run);
+		return sync_from_config(config, nflags > 0 || optind != argc, once, o.dry_run, check);
+	if (check) {
+		cli_fail("sync", "--check applies to --config");
+		return 2;
+	}
 	o.splunk.token = getenv(splunk_token_env);
 	if (splunk_flag && o.to && strncmp(o.to, "splunk+", 7)) {
 		cli_fail("sync", "--%s applies to a splunk+http(s):// --to", splunk_flag);

@@ -270,7 +270,7 @@ def test_config_takes_no_pipeline_flags(tmp_path):
     cfg = tmp_path / "sync.yaml"
     cfg.write_text("pipelines: []\n")
     p = sync("--config", cfg, "--from", "x", check=False)
-    assert p.returncode == 2 and "--config takes only --once and --dry-run" in p.stderr
+    assert p.returncode == 2 and "--config takes only --once, --dry-run and --check" in p.stderr
 
 
 def test_every_config_key_is_documented():
@@ -282,3 +282,19 @@ def test_every_config_key_is_documented():
     assert len(keys) > 40
     missing = sorted(k for k in keys if f"`{k}`" not in doc)
     assert not missing, missing
+
+
+def test_the_example_of_the_docs_is_valid(tmp_path):
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    with open(os.path.join(root, "docs", "sync.md")) as f:
+        doc = f.read()
+    example = re.search(r"```yaml\n(state_dir:.*?)```", doc, re.S).group(1)
+    cfg = tmp_path / "sync.yaml"
+    cfg.write_text(example)
+    names = set(re.findall(r"_env: (\w+)", example))
+    assert names >= {"CTI_API_KEY", "ES_API_KEY", "SPLUNK_HEC_TOKEN", "SENTINEL_APP_SECRET"}
+    p = sync("--config", cfg, "--check", env={n: "x" for n in names})
+    assert p.stdout == f"{cfg}: 3 pipelines, valid\n"
+    # Each named variable must be set.
+    p = sync("--config", cfg, "--check", env={n: "x" for n in names if n != "ES_API_KEY"}, check=False)
+    assert p.returncode == 2 and "es_api_key_env: the environment variable ES_API_KEY is not set" in p.stderr
