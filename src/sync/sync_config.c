@@ -181,14 +181,14 @@ static int get_interval(struct loader *l, yaml_node_t *n, const char *key, int64
 
 static int load_source(struct loader *l, yaml_node_t *map, const char *at, struct sync_pipeline *p)
 {
-	char key[160];
+	char key[256];
 	struct sync_opts *o = &p->o;
 	if (map->type != YAML_MAPPING_NODE)
 		return fail(l, map, at, "expected a mapping (url or path, and credentials)");
 	const char *user = NULL, *password = NULL, *token = NULL, *key_header = NULL;
 	yaml_node_t *where = map;
 	FOR_PAIRS(l, map, k, v, ks) {
-		snprintf(key, sizeof(key), "%s.%s", at, ks);
+		snprintf(key, sizeof(key), "%.100s.%.100s", at, ks);
 		int64_t n;
 		int rc = 0;
 		if (!strcmp(ks, "url") || !strcmp(ks, "path")) {
@@ -233,7 +233,6 @@ static int load_source(struct loader *l, yaml_node_t *map, const char *at, struc
 	}
 	if (o->from == NULL)
 		return fail(l, map, at, "needs url (TAXII collection) or path (STIX files)");
-	snprintf(key, sizeof(key), "%s.user", at);
 	if (user && token)
 		return fail(l, where, at, "give user and password, or a token, not both");
 	if (user) {
@@ -258,7 +257,7 @@ enum out_kind { OUT_FILE, OUT_ES, OUT_SPLUNK, OUT_SENTINEL };
 
 static int load_output(struct loader *l, yaml_node_t *map, const char *at, struct sync_pipeline *p)
 {
-	char key[160];
+	char key[256];
 	struct sync_opts *o = &p->o;
 	if (map->type != YAML_MAPPING_NODE)
 		return fail(l, map, at, "expected a mapping (to, and the output's options)");
@@ -266,7 +265,7 @@ static int load_output(struct loader *l, yaml_node_t *map, const char *at, struc
 	FOR_PAIRS(l, map, k, v, ks) {
 		if (strcmp(ks, "to"))
 			continue;
-		snprintf(key, sizeof(key), "%s.to", at);
+		snprintf(key, sizeof(key), "%.100s.to", at);
 		if (get_str(l, v, key, &o->to))
 			return ERR_INVALID;
 		if (o->to[0] == '\0')
@@ -281,7 +280,7 @@ static int load_output(struct loader *l, yaml_node_t *map, const char *at, struc
 	const char *es_user = NULL, *es_password_env = "CAIRN_SYNC_ES_PASSWORD", *es_api_key_env = "CAIRN_SYNC_ES_API_KEY";
 	const char *splunk_token_env = "CAIRN_SYNC_SPLUNK_TOKEN", *sentinel_secret_env = "CAIRN_SYNC_SENTINEL_SECRET";
 	FOR_PAIRS(l, map, k, v, ks) {
-		snprintf(key, sizeof(key), "%s.%s", at, ks);
+		snprintf(key, sizeof(key), "%.100s.%.100s", at, ks);
 		int64_t n;
 		int rc = 0;
 		if (!strcmp(ks, "to"))
@@ -369,7 +368,7 @@ static int load_output(struct loader *l, yaml_node_t *map, const char *at, struc
 
 static int load_pipeline(struct loader *l, yaml_node_t *map, int idx, struct sync_pipeline *p)
 {
-	char at[64], key[160];
+	char at[64], key[256];
 	snprintf(at, sizeof(at), "pipelines[%d]", idx);
 	if (map->type != YAML_MAPPING_NODE)
 		return fail(l, map, at, "expected a mapping (name, source, output, …)");
@@ -384,7 +383,7 @@ static int load_pipeline(struct loader *l, yaml_node_t *map, int idx, struct syn
 	o->sentinel.api_url = "https://api.ti.sentinel.azure.com";
 	yaml_node_t *src = NULL, *out = NULL;
 	FOR_PAIRS(l, map, k, v, ks) {
-		snprintf(key, sizeof(key), "%s.%s", at, ks);
+		snprintf(key, sizeof(key), "%.100s.%.100s", at, ks);
 		int rc = 0;
 		if (!strcmp(ks, "name")) {
 			rc = get_str(l, v, key, &p->name);
