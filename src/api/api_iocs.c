@@ -1464,6 +1464,8 @@ static int buf_sink(void *ctx, const char *p, size_t n)
 	return 0;
 }
 
+static void next_page_headers(struct call *c, int64_t next_rid);
+
 void h_stix(struct call *c)
 {
 	struct list_params lp;
@@ -1495,8 +1497,8 @@ void h_stix(struct call *c)
 	struct buf body = BUF_INIT;
 	struct export_sink sink = { buf_sink, &body };
 	struct err e = { 0 };
-	int64_t n = 0, skipped = 0;
-	if (export_stix(c->w->store, &lp.f, &o, &sink, &n, &skipped, &e) != 0) {
+	int64_t n = 0, skipped = 0, next_rid = 0;
+	if (export_stix_page(c->w->store, &lp.f, &o, &sink, &n, &skipped, &next_rid, &e) != 0) {
 		buf_cleanup(&body);
 		db_error(c, &e);
 		return;
@@ -1513,6 +1515,8 @@ void h_stix(struct call *c)
 		http_resp_header(c->resp, "x-omitted-tactics", "%lld", (long long)skipped);
 	if (lp.requested_limit > lp.f.limit)
 		http_resp_header(c->resp, "x-limit-clamped-from", "%lld", (long long)lp.requested_limit);
+	if (next_rid)
+		next_page_headers(c, next_rid);
 }
 
 void h_sigma(struct call *c)

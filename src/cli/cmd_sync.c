@@ -4,8 +4,10 @@
 #include <string.h>
 
 #include "base/timeutil.h"
+#include "base/xmalloc.h"
 #include "cli/cli.h"
 #include "sync/sync.h"
+#include "sync/sync_config.h"
 
 static const char usage[] =
 	"usage: cairn sync --once --from SRC --to DST [--profile ecs|ti_custom]\n"
@@ -18,11 +20,18 @@ static const char usage[] =
 	"                  [--es-cert PEM --es-key PEM] [--es-batch N] [--es-batch-mb N]\n"
 	"                  [--sentinel-tenant T --sentinel-client-id ID [--sentinel-source-system S]\n"
 	"                   [--sentinel-login-url URL] [--sentinel-api-url URL]]\n"
+	"       cairn sync --config FILE [--once] [--dry-run] [--check]\n"
+	"\n"
+	"With --config, runs the pipelines of a YAML file (docs/sync.md): each on its interval until\n"
+	"SIGTERM or SIGINT, with Prometheus metrics on metrics_listen; --once runs each once and\n"
+	"exits (1 when one failed); --dry-run runs each once, printing what would be sent;\n"
+	"--check only checks the file.\n"
 	"\n"
 	"Reads STIX 2.1 from SRC, maps it to Elastic Common Schema and writes the documents to DST,\n"
 	"at least once: the source's cursor is saved in --state DIR only after the documents are\n"
 	"durable, so a killed run loses nothing when run again.\n"
-	"  SRC  a TAXII 2.1 collection URL (.../collections/ID/), or a STIX file (a bundle, or\n"
+	"  SRC  a TAXII 2.1 collection URL (.../collections/ID/), a cairn server's base URL\n"
+	"       (http(s)://HOST:PORT, or .../api/v1/iocs: its REST API), or a STIX file (a bundle, or\n"
 	"       NDJSON of objects: .ndjson, .jsonl) or a folder of them\n"
 	"  DST  a file (NDJSON, appended) or - for stdout, or elasticsearch+http(s)://HOST:PORT\n"
 	"       (also opensearch+...): the _bulk API, a raw stream (--es-index, default\n"
@@ -85,29 +94,28 @@ enum {
 	OPT_ES_API_KEY_ENV, OPT_ES_CA, OPT_ES_CERT, OPT_ES_KEY, OPT_ES_BATCH, OPT_ES_BATCH_MB,
 };
 
-/* The Elasticsearch output's credentials. Secrets come from the environment only, so they
- * never show in the process list: an API key (Elastic's "encoded" form, base64 of id:key)
- * wins over a user and password. */
-static int es_credentials(struct sync_es_opts *es, const char *user, const char *password_env,
-			  const char *api_key_env, char *value, size_t cap)
+/* `cairn sync --config FILE [--once] [--dry-run]`: the pipelines of a file (sync_config.h). */
+static int sync_from_config(const char *path, bool other_flags, bool once, bool dry_run, bool check)
 {
-	const char *key = getenv(api_key_env);
-	if (key && *key) {
-		if (strlen(key) + sizeof("ApiKey ") > cap) {
-			cli_fail("sync", "$%s is longer than an API key can be", api_key_env);
-			return 2;
-		}
-		es->http.auth = HC_AUTH_HEADER;
-		es->http.key_header = "Authorization";
-		snprintf(value, cap, "ApiKey %s", key);
-		es->http.token = value;
-	} else if (user && *user) {
-		const char *password = getenv(password_env);
-		es->http.auth = HC_AUTH_BASIC;
-		es->http.user = user;
-		es->http.password = password ? password : "";
+	if (other_flags) {
+		cli_fail("sync", "--config takes only --once, --dry-run and --check: the pipelines' settings are in the file");
+		return 2;
 	}
-	return 0;
+	struct sync_config *sc = xcalloc(1, sizeof(*sc));
+	struct err e = { 0 };
+	int rc;
+	if (sync_config_load(sc, path, &e) != 0) {
+		cli_fail("sync", "%s", e.msg);
+		rc = 2;
+	} else if (check) {
+		printf("%s: %d pipelines, valid\n", path, sc->npipe);
+		rc = 0;
+	} else {
+		rc = sync_daemon(sc, once, dry_run);
+	}
+	sync_config_free(sc);
+	free(sc);
+	return rc;
 }
 
 int cmd_sync(int argc, char **argv)
@@ -124,6 +132,7 @@ int cmd_sync(int argc, char **argv)
 		{ "limit", required_argument, NULL, 'l' }, { "max-pages", required_argument, NULL, 'm' },
 		{ "all-objects", no_argument, NULL, 'a' }, { "dry-run", no_argument, NULL, 'd' },
 		{ "config", required_argument, NULL, 'g' }, { "help", no_argument, NULL, 'h' },
+		{ "check", no_argument, NULL, 'z' },
 		{ "sentinel-tenant", required_argument, NULL, 1000 }, { "sentinel-client-id", required_argument, NULL, 1001 },
 		{ "sentinel-source-system", required_argument, NULL, 1002 },
 		{ "sentinel-login-url", required_argument, NULL, 1003 }, { "sentinel-api-url", required_argument, NULL, 1004 },
@@ -165,10 +174,14 @@ int cmd_sync(int argc, char **argv)
 	const char *es_user = getenv("CAIRN_SYNC_ES_USER"), *es_password_env = "CAIRN_SYNC_ES_PASSWORD";
 	const char *es_api_key_env = "CAIRN_SYNC_ES_API_KEY";
 	const char *splunk_token_env = "CAIRN_SYNC_SPLUNK_TOKEN", *splunk_flag = NULL;
-	int c, li = 0;
+	const char *config = NULL;
+	bool check = false;
+	int c, li = 0, nflags = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, &li)) != -1) {
 		char *end;
+		if (c != '1' && c != 'd' && c != 'g' && c != 'h' && c != 'z' && c != '?')
+			nflags++;
 		switch (c) {
 		case '1': once = true; break;
 		case 'f': o.from = optarg; break;
@@ -217,9 +230,8 @@ int cmd_sync(int argc, char **argv)
 			break;
 		case 'a': o.ecs.all_objects = true; break;
 		case 'd': o.dry_run = true; break;
-		case 'g':
-			cli_fail("sync", "pipelines from a --config file are not built yet; use --once --from --to");
-			return 2;
+		case 'g': config = optarg; break;
+		case 'z': check = true; break;
 		case 1000: o.sentinel.tenant = optarg; break;
 		case 1001: o.sentinel.client_id = optarg; break;
 		case 1002: o.sentinel.source_system = optarg; break;
@@ -262,6 +274,12 @@ int cmd_sync(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (config)
+		return sync_from_config(config, nflags > 0 || optind != argc, once, o.dry_run, check);
+	if (check) {
+		cli_fail("sync", "--check applies to --config");
+		return 2;
+	}
 	o.splunk.token = getenv(splunk_token_env);
 	if (splunk_flag && o.to && strncmp(o.to, "splunk+", 7)) {
 		cli_fail("sync", "--%s applies to a splunk+http(s):// --to", splunk_flag);
@@ -283,9 +301,10 @@ int cmd_sync(int argc, char **argv)
 		o.http.key_header = key_header;
 	}
 	char es_auth[1000];	/* with "Authorization: ", within http_client's header line */
-	int erc = es_credentials(&o.es, es_user, es_password_env, es_api_key_env, es_auth, sizeof(es_auth));
-	if (erc)
-		return erc;
+	if (!sync_es_credentials(&o.es, es_user, es_password_env, es_api_key_env, es_auth, sizeof(es_auth))) {
+		cli_fail("sync", "$%s is longer than an API key can be", es_api_key_env);
+		return 2;
+	}
 	/* event.ingested: Elastic's "latest" transform syncs on it. */
 	o.ecs.now = time_now_us();
 	struct sync_stats st;

@@ -41,6 +41,11 @@ struct stix_export_opts {
  */
 int export_stix(struct store *s, const struct ioc_filter *f, const struct stix_export_opts *o,
 		const struct export_sink *sink, int64_t *count, int64_t *skipped, struct err *e) CAIRN_MUST_USE;
+/* export_stix, and *next_rid: when f->limit records were exported (more may match), the
+ * cursor (ioc_filter.before_rid) of the next page; else 0. The next page may be empty. */
+int export_stix_page(struct store *s, const struct ioc_filter *f, const struct stix_export_opts *o,
+		     const struct export_sink *sink, int64_t *count, int64_t *skipped, int64_t *next_rid,
+		     struct err *e) CAIRN_MUST_USE;
 
 /* ---- Sigma rules (export_sigma.c; docs/sigma.md) ---- */
 

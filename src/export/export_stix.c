@@ -93,6 +93,14 @@ static void marking(struct run *r, int level)
 int export_stix(struct store *s, const struct ioc_filter *f, const struct stix_export_opts *o,
 		const struct export_sink *sink, int64_t *count, int64_t *skipped, struct err *e)
 {
+	int64_t next_rid;
+	return export_stix_page(s, f, o, sink, count, skipped, &next_rid, e);
+}
+
+int export_stix_page(struct store *s, const struct ioc_filter *f, const struct stix_export_opts *o,
+		     const struct export_sink *sink, int64_t *count, int64_t *skipped, int64_t *next_rid,
+		     struct err *e)
+{
 	struct run r = { .o = o, .sink = sink, .first = true };
 	int rc = 0;
 	buf_init(&r.b);
@@ -141,6 +149,7 @@ int export_stix(struct store *s, const struct ioc_filter *f, const struct stix_e
 	}
 	*count = r.n;
 	*skipped = r.skipped;
+	*next_rid = f->limit > 0 && r.n + r.skipped >= f->limit ? r.last_rid : 0;
 	EVP_MD_CTX_free(r.hash);
 	buf_cleanup(&r.b);
 	return rc;

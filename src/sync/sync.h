@@ -2,8 +2,9 @@
  * sync.h — `cairn sync`: STIX 2.1 from a source, mapped to ECS (export/ecs.h), delivered
  * to an output, at least once.
  *
- * Sources: a TAXII 2.1 collection (net/taxii_client: every client line of TAXII.md), or
- * STIX files — a bundle per file, or NDJSON of objects — or a folder of them.
+ * Sources: a TAXII 2.1 collection (net/taxii_client: every client line of TAXII.md), a
+ * cairn server's REST API (its STIX export, from a high-water mark; sync.c "cairn's REST
+ * API"), or STIX files — a bundle per file, or NDJSON of objects — or a folder of them.
  * Outputs: NDJSON to a file or stdout; Elasticsearch or OpenSearch (`_bulk`: a raw stream and
  * a "latest" index kept in step, sync_out_es.c); Splunk's HTTP Event Collector
  * (sync_out_splunk.c); Microsoft Sentinel's STIX upload API (STIX objects as they came, no ECS).
@@ -45,7 +46,8 @@ struct sync_splunk {
 };
 
 struct sync_opts {
-	const char *from;		/* a TAXII collection URL (…/collections/ID/), or a file or folder */
+	const char *from;		/* a TAXII collection URL (…/collections/ID/), a cairn base URL,
+					 * or a file or folder */
 	const char *to;			/* a file path, or "-" for stdout */
 	struct ecs_opts ecs;
 	const char *state_dir;		/* cursor and dead letters; NULL = no state (full read) */
@@ -53,6 +55,9 @@ struct sync_opts {
 	int64_t page_limit;		/* TAXII objects per page; 0 = 1000 */
 	int max_pages;			/* TAXII pages per run; 0 = 10,000 */
 	bool dry_run;			/* print the documents to stdout; save nothing */
+	const bool *stop;		/* when it turns true (read atomically), the run ends before
+					 * its next page or file, and transfers in flight end, without
+					 * moving the cursor; NULL = never */
 	struct {
 		const char *tenant, *client_id, *client_secret;	/* the Entra ID application */
 		const char *source_system;	/* "sourcesystem" of every upload; default cairn */

@@ -345,6 +345,7 @@ int sync_output_es(const struct sync_opts *so, struct sync_output **out, struct 
 	if (*latest && !strcmp(index, latest))
 		return err_set(e, ERR_INVALID, "--es-index and --es-latest-index must differ");
 	struct hc_conf hcc = eo->http;
+	hcc.abort = so->stop;
 	if (hcc.max_body == 0)
 		hcc.max_body = 64u << 20;	/* a bulk answer: a few hundred bytes an item */
 	struct es_out *o = xcalloc(1, sizeof(*o));

@@ -252,7 +252,7 @@ int sync_output_sentinel(const struct sync_opts *o, struct sync_output **out, st
 				   " and its secret (--sentinel-tenant, --sentinel-client-id, $CAIRN_SYNC_SENTINEL_SECRET)");
 	struct sentinel_out *so = xcalloc(1, sizeof(*so));
 	/* Its own client: the source's credentials and CA bundle stay with the source. */
-	struct hc_conf hc = { 0 };
+	struct hc_conf hc = { .abort = o->stop };
 	so->hc = http_client_new(&hc);
 	if (so->hc == NULL) {
 		free(so);

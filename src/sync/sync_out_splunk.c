@@ -501,6 +501,7 @@ int sync_output_splunk(const struct sync_opts *so, struct sync_output **out, str
 	head_field(&o->head, "index", c->index);
 	if (!o->print) {
 		struct hc_conf hc = c->http;
+		hc.abort = so->stop;
 		hc.auth = HC_AUTH_NONE;	/* the Splunk header is added per request */
 		hc.max_body = ANSWER_MAX;
 		if (hc.retries == 0)
