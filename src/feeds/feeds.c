@@ -161,6 +161,7 @@ static void import_opts_of(const struct feed_def *f, struct import_opts *o)
 	memset(o, 0, sizeof(*o));
 	o->defaults.type = f->type[0] ? ioc_type_from_name(f->type, strlen(f->type)) : IOC_NONE;
 	o->defaults.score = f->confidence;
+	o->defaults.reliability = f->reliability;
 	o->defaults.feed = f->name;
 	o->defaults.category = f->category[0] ? f->category : "threat-intel";	/* as cairn import */
 	o->defaults.tlp = f->tlp[0] ? f->tlp : NULL;
