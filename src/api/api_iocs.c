@@ -52,6 +52,18 @@ static void opt_str(struct jw *w, const char *key, const char *s)
 		jw_null(w);
 }
 
+/* A number to three decimals, without trailing zeros ("30", "0.5", "1.042"). */
+static void jw_decimal(struct jw *w, double v)
+{
+	char t[64];
+	int n = snprintf(t, sizeof(t), "%.3f", v);
+	while (n > 1 && t[n - 1] == '0')
+		n--;
+	if (n > 1 && t[n - 1] == '.')
+		n--;
+	jw_raw(w, t, (size_t)n);
+}
+
 /*
  * The parts of the score (docs/scoring.md): each source's score weighted by its feed's
  * reliability, the bonuses, the base, the decay so far, and when the score leaves its band.
@@ -97,13 +109,13 @@ static void render_explanation(struct jw *w, const struct ioc_record *r, int64_t
 	jw_ktime(w, "from", r->last_seen);
 	jw_key(w, "lifetime_days");
 	if (r->decay_end > r->last_seen)
-		jw_double(w, (double)(r->decay_end - r->last_seen) / (double)USEC_PER_DAY);
+		jw_decimal(w, (double)(r->decay_end - r->last_seen) / (double)USEC_PER_DAY);
 	else
 		jw_null(w);
 	jw_key(w, "speed");
-	jw_double(w, r->decay_speed);
+	jw_decimal(w, r->decay_speed);
 	jw_key(w, "age_days");
-	jw_double(w, now > r->last_seen ? (double)(now - r->last_seen) / (double)USEC_PER_DAY : 0.0);
+	jw_decimal(w, now > r->last_seen ? (double)(now - r->last_seen) / (double)USEC_PER_DAY : 0.0);
 	jw_kint(w, "points_lost", r->base_score - r->score);
 	jw_end(w);
 	jw_kint(w, "score", r->score);
