@@ -10,6 +10,7 @@
  * spelt out below. Values are realistic and canonicalised with ioc_canon().
  */
 #include <jansson.h>
+#include <sqlite3.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1514,6 +1515,56 @@ static void test_data_version(const char *path)
 	store_close(s2);
 }
 
+static void rm_db(const char *path);
+
+/*
+ * Migration 6 (scoring) over a schema-5 database: records keep their score as their base and
+ * get the decay and band crossings of the configured lifetimes; reliability counts from then on.
+ */
+static void test_scoring_migration(const char *path)
+{
+	struct store *s = NULL;
+	struct err e;
+	struct put_stats st = { 0 };
+	struct ioc_input in[1];
+	int64_t now = time_now_us();
+	CHECK_INT(store_open(&s, path, NULL, 0, &e), 0);
+	input(&in[0], IOC_IPV4, "198.51.100.66", "old-feed", "community", 71, now - 2 * DAY, now - DAY);
+	CHECK_INT(put(s, in, 1, &st), 0);
+	store_close(s);
+	/* Back to schema 5: the columns of step 6 gone. */
+	sqlite3 *db = NULL;
+	CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
+	CHECK_INT(sqlite3_exec(db, "ALTER TABLE iocs DROP COLUMN decay_end; ALTER TABLE iocs DROP COLUMN"
+				   " decay_speed; ALTER TABLE iocs DROP COLUMN high_until; ALTER TABLE iocs"
+				   " DROP COLUMN medium_until; ALTER TABLE iocs DROP COLUMN low_until;"
+				   " PRAGMA user_version = 5;", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+
+	CHECK_INT(store_open(&s, path, NULL, 0, &e), 0);
+	struct recs rs = { 0 };
+	struct ioc_filter f = filt();
+	f.bands = 1u << 2;	/* medium: 71 × (1 − 1/30) = 69 */
+	CHECK_INT(list(s, &f, &rs), 0);
+	CHECK_INT(rs.n, 1);
+	CHECK(rs.n == 1 && rs.v[0].score == 69);
+	recs_free(&rs);
+	f.bands = 1u << 3;
+	CHECK_INT(list(s, &f, &rs), 0);
+	CHECK_INT(rs.n, 0);
+	recs_free(&rs);
+	/* A new report of a grade-A feed: merged, and weighted. */
+	input(&in[0], IOC_IPV4, "198.51.100.66", "new-feed", "community", 80, now - DAY, now);
+	in[0].reliability = 'A';
+	CHECK_INT(put(s, in, 1, &st), 0);
+	f.bands = 1u << 3;
+	CHECK_INT(list(s, &f, &rs), 0);
+	CHECK(rs.n == 1 && rs.v[0].score == 100);	/* 96 + 5 for the old feed */
+	recs_free(&rs);
+	store_close(s);
+	rm_db(path);
+}
+
 static void rm_db(const char *path)
 {
 	static const char *const suffix[] = { "", "-wal", "-shm", "-journal" };
@@ -1613,6 +1664,10 @@ int main(void)
 	test_stats(s);
 	store_close(s);
 	test_data_version(filters_db);
+
+	char migrate_db[128];
+	snprintf(migrate_db, sizeof(migrate_db), "%s/migrate.db", dir);
+	test_scoring_migration(migrate_db);
 
 	rm_db(main_db);
 	rm_db(filters_db);
