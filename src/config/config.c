@@ -141,6 +141,11 @@ void config_defaults(struct config *c)
 	c->decay_speed[IOC_SHA1] = 0.5;
 	c->decay_speed[IOC_SHA256] = 0.5;
 	c->decay_speed[IOC_SHA512] = 0.5;
+	/* When every snapshot feed has dropped a value: addresses are reassigned soonest. */
+	for (int t = 0; t < IOC_TYPE_COUNT; t++)
+		c->grace_days[t] = 7;
+	c->grace_days[IOC_IPV4] = 1;
+	c->grace_days[IOC_IPV6] = 1;
 	c->default_score = 50;
 	taxii_defaults(&c->taxii);
 	c->feed_check_s = 30;
@@ -530,6 +535,21 @@ static int load_root(struct loader *l, struct config *c, yaml_node_t *root)
 					return fail(l, k2, key, "unknown indicator type");
 				rc = get_real(l, yaml_document_get_node(&l->doc, q->value), key, 0.1, 10,
 					      &c->decay_speed[t]);
+				if (rc)
+					return rc;
+			}
+		} else if (!strcmp(ks, "grace_days")) {
+			if (v->type != YAML_MAPPING_NODE)
+				return fail(l, v, key, "expected a mapping");
+			FOR_PAIRS(l, v, q) {
+				yaml_node_t *k2 = yaml_document_get_node(&l->doc, q->key);
+				const char *k2s = scalar(k2);
+				enum ioc_type t = k2s ? ioc_type_from_name(k2s, strlen(k2s)) : IOC_NONE;
+				snprintf(key, sizeof(key), "grace_days.%s", k2s ? k2s : "?");
+				if (t == IOC_NONE)
+					return fail(l, k2, key, "unknown indicator type");
+				rc = get_int(l, yaml_document_get_node(&l->doc, q->value), key, 0, 3650,
+					     &c->grace_days[t]);
 				if (rc)
 					return rc;
 			}

@@ -272,9 +272,15 @@ static int pull_url(struct store *s, const struct feed_def *f, struct feed_row *
 			struct import_result *ir = xcalloc(1, sizeof(*ir));
 			import_opts_of(f, &o);
 			struct input *in = input_from_memory(rs.body.data ? rs.body.data : "", rs.body.len);
+			int64_t since = store_clock(s);	/* every value of this pull is seen after it */
 			rc = import_input(s, in, format_of(f->format), false, &o, ir, e);
 			add_result(r, ir);
 			free(ir);
+			/* A snapshot lists every value the feed still publishes: the others end. An
+			 * answer without a single value is taken for a broken feed, not an empty list. */
+			r->snapshot = f->snapshot;
+			if (rc == 0 && f->snapshot && r->read > 0)
+				rc = store_feed_end_unseen(s, f->name, since, &r->ended, e);
 		}
 		if (rc == 0) {
 			const char *et = hc_header(&rs, "etag"), *lm = hc_header(&rs, "last-modified");

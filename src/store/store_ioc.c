@@ -151,6 +151,7 @@ static void merge_source(json_t *sources, const struct ioc_input *in, int score,
 				json_object_set_new(src, "last_seen", time_json(last));
 			json_object_set_new(src, "score", json_integer(score));
 			json_object_set_new(src, "reliability", json_string(grade_text(in->reliability)));
+			json_object_del(src, "ended_at");	/* reported again */
 			json_int_t c = json_integer_value(json_object_get(src, "occurrence_count"));
 			json_object_set_new(src, "occurrence_count", json_integer(c + 1));
 			if (in->reference_url && *in->reference_url)
@@ -346,13 +347,16 @@ static int link_rows(struct store *s, enum stmt_id id, const char *const *v, siz
 	return 0;
 }
 
-static int link_all(struct store *s, const struct ioc_input *in, int64_t rid, struct err *e)
+/* Links the record to its feed (seen at `seen`, a clock time stamp), tags, techniques and
+ * industries. */
+static int link_all(struct store *s, const struct ioc_input *in, int64_t rid, int64_t seen, struct err *e)
 {
 	sqlite3_stmt *st = stmt(s, ST_FEED_LINK);
 	if (st == NULL)
 		return db_fail(s, e, "preparing a link");
 	bind_text(st, 1, in->feed);
 	sqlite3_bind_int64(st, 2, rid);
+	sqlite3_bind_int64(st, 3, seen);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		return db_fail(s, e, "linking a feed");
 	sqlite3_reset(st);
@@ -452,7 +456,7 @@ static int put_new(struct store *s, const struct ioc_input *in, int64_t now, str
 	sqlite3_reset(st);
 	r->rid = sqlite3_last_insert_rowid(s->db);
 
-	rc = link_all(s, in, r->rid, e);
+	rc = link_all(s, in, r->rid, r->updated_at, e);
 	if (rc == 0)
 		rc = store_write_object(s, r, m.modified, 0, e);
 out:
@@ -551,7 +555,7 @@ static int put_merge(struct store *s, sqlite3_stmt *found, const struct ioc_inpu
 		goto out;
 	}
 	sqlite3_reset(st);
-	rc = link_all(s, in, r->rid, e);
+	rc = link_all(s, in, r->rid, r->updated_at, e);
 	if (rc == 0)
 		rc = store_write_object(s, r, m.modified, prev_modified, e);
 out:
@@ -694,6 +698,143 @@ int store_ioc_revoke(struct store *s, const char *uuid, const char *reason, stru
 fail:
 	buf_cleanup(&copy);
 	tx_rollback(s);
+	return rc;
+}
+
+/* ---- snapshot feeds: ending the sources a pull no longer reports ---- */
+
+#define END_BATCH 5000
+
+/* Ends feed's entry in the sources of record rid at now. */
+static int end_one(struct store *s, int64_t rid, const char *feed, int64_t now, struct err *e)
+{
+	sqlite3_stmt *st = stmt_sql(s, "SELECT " IOC_COLS " FROM iocs WHERE rid = ?1", e);
+	if (st == NULL)
+		return ERR_DB;
+	sqlite3_bind_int64(st, 1, rid);
+	if (sqlite3_step(st) != SQLITE_ROW) {	/* gone (a TAXII delete): nothing to end */
+		sqlite3_reset(st);
+		return 0;
+	}
+	struct ioc_record r;
+	row_to_record(st, &r);
+	/* Keep the row's strings alive past the statement's reset. */
+	struct buf copy = BUF_INIT;
+	const char **fields[] = { &r.value, &r.feed, &r.category, &r.reference_url, &r.origin,
+				  &r.context, &r.tlp, &r.tags, &r.techniques, &r.industries };
+	size_t offs[sizeof(fields) / sizeof(fields[0])];
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		offs[i] = copy.len;
+		buf_append(&copy, *fields[i], strlen(*fields[i]) + 1);
+	}
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		*fields[i] = copy.data + offs[i];
+	json_t *src = parse_array(r.sources);
+	sqlite3_reset(st);
+
+	bool all_ended = true;
+	size_t i;
+	json_t *x;
+	json_array_foreach(src, i, x) {
+		const char *f = json_string_value(json_object_get(x, "feed_name"));
+		if (f && !strcmp(f, feed) && json_object_get(x, "ended_at") == NULL)
+			json_object_set_new(x, "ended_at", time_json(now));
+		if (json_object_get(x, "ended_at") == NULL)
+			all_ended = false;
+	}
+	char *sources = dump(src);
+	json_decref(src);
+	r.sources = sources;
+	if (all_ended) {
+		int64_t vu = now + s->cfg.grace_days[r.type] * USEC_PER_DAY;
+		if (r.valid_until == 0 || vu < r.valid_until)
+			r.valid_until = vu;
+	}
+	int64_t prev_modified = r.modified;
+	r.updated_at = clock_next(s);
+	int64_t modified = prev_modified;
+	if (!r.suppressed) {	/* a hidden record's newest version stays the one that hid it */
+		modified = r.updated_at / 1000 * 1000;
+		if (modified <= prev_modified)
+			modified = prev_modified + 1000;
+	}
+	r.modified = modified;
+	int rc = 0;
+	st = stmt_sql(s, "UPDATE iocs SET sources = ?2, valid_until = ?3, updated_at = ?4, modified = ?5"
+			 " WHERE rid = ?1", e);
+	if (st == NULL) {
+		rc = ERR_DB;
+		goto out;
+	}
+	sqlite3_bind_int64(st, 1, rid);
+	bind_text(st, 2, r.sources);
+	sqlite3_bind_int64(st, 3, r.valid_until);
+	sqlite3_bind_int64(st, 4, r.updated_at);
+	sqlite3_bind_int64(st, 5, modified);
+	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(s, e, "ending a source");
+	sqlite3_reset(st);
+	if (rc)
+		goto out;
+	st = stmt_sql(s, "UPDATE ioc_feeds SET ended_at = ?3 WHERE feed = ?1 AND rid = ?2", e);
+	if (st == NULL) {
+		rc = ERR_DB;
+		goto out;
+	}
+	bind_text(st, 1, feed);
+	sqlite3_bind_int64(st, 2, rid);
+	sqlite3_bind_int64(st, 3, now);
+	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(s, e, "ending a source");
+	sqlite3_reset(st);
+	if (rc == 0 && !r.suppressed)
+		rc = store_write_object(s, &r, modified, prev_modified, e);
+out:
+	free(sources);
+	buf_cleanup(&copy);
+	return rc;
+}
+
+int store_feed_end_unseen(struct store *s, const char *feed, int64_t since, int64_t *ended, struct err *e)
+{
+	int64_t *rids = xcalloc(END_BATCH, sizeof(*rids));
+	int rc = 0;
+	*ended = 0;
+	for (;;) {
+		rc = tx_begin(s, e);
+		if (rc)
+			break;
+		int64_t now = time_now_us();
+		size_t n = 0;
+		sqlite3_stmt *st = stmt_sql(s, "SELECT rid FROM ioc_feeds WHERE feed = ?1 AND seen_at <= ?2"
+					       " AND ended_at = 0 LIMIT ?3", e);
+		if (st == NULL) {
+			tx_rollback(s);
+			rc = ERR_DB;
+			break;
+		}
+		bind_text(st, 1, feed);
+		sqlite3_bind_int64(st, 2, since);
+		sqlite3_bind_int64(st, 3, END_BATCH);
+		int step;
+		while ((step = sqlite3_step(st)) == SQLITE_ROW)
+			rids[n++] = sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+		if (step != SQLITE_DONE) {
+			rc = db_fail(s, e, "finding the sources to end");
+			tx_rollback(s);
+			break;
+		}
+		for (size_t i = 0; i < n && rc == 0; i++)
+			rc = end_one(s, rids[i], feed, now, e);
+		if (rc) {
+			tx_rollback(s);
+			break;
+		}
+		rc = n ? tx_commit(s, e) : tx_commit_plain(s, e);
+		if (rc || n == 0)
+			break;
+		*ended += (int64_t)n;
+	}
+	free(rids);
 	return rc;
 }
 

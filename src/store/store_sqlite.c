@@ -175,6 +175,13 @@ static const char *const migrations[] = {
 	"UPDATE iocs SET high_until = cairn_score_until(score, last_seen, decay_end, decay_speed, 70),"
 	" medium_until = cairn_score_until(score, last_seen, decay_end, decay_speed, 30),"
 	" low_until = cairn_score_until(score, last_seen, decay_end, decay_speed, 1);",
+	/*
+	 * 7: snapshot feeds (docs/feeds.md). `seen_at` is the commit-ordered time of the last
+	 * report of the value by the feed; a pull of a snapshot feed ends (`ended_at`) the
+	 * sources it did not report. A new report clears ended_at.
+	 */
+	"ALTER TABLE ioc_feeds ADD COLUMN seen_at INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE ioc_feeds ADD COLUMN ended_at INTEGER NOT NULL DEFAULT 0;",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -199,7 +206,8 @@ static const char *const stmt_sql_text[ST_COUNT] = {
 		"revoked=?7,context=?8,tlp=?9,tags=?10,techniques=?11,industries=?12,sources=?13,"
 		"nsources=?14,occurrences=?15,modified=?16,decay_end=?17,decay_speed=?18,high_until=?19,"
 		"medium_until=?20,low_until=?21 WHERE rid = ?1",
-	[ST_FEED_LINK] = "INSERT OR IGNORE INTO ioc_feeds(feed, rid) VALUES (?1, ?2)",
+	[ST_FEED_LINK] = "INSERT INTO ioc_feeds(feed, rid, seen_at) VALUES (?1, ?2, ?3) ON CONFLICT(feed, rid)"
+			 " DO UPDATE SET seen_at = excluded.seen_at, ended_at = 0",
 	[ST_FEED_UPSERT] = "INSERT INTO feeds(name, category) VALUES (?1, ?2) ON CONFLICT(name) DO UPDATE"
 			   " SET category = excluded.category WHERE excluded.category <> ''"
 			   " AND category <> excluded.category",

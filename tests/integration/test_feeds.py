@@ -51,7 +51,8 @@ NO_SCHEDULE = "feed_check_interval: 0\n"
 
 RESULT = re.compile(
     r"^feed (?P<name>[A-Za-z0-9._-]+): (?:(?P<status>ok), read (?P<read>\d+), new (?P<new>\d+), "
-    r"updated (?P<updated>\d+), rejected (?P<rejected>\d+)|(?P<nm>not modified)|failed: (?P<error>.+))$")
+    r"updated (?P<updated>\d+), rejected (?P<rejected>\d+)(?:, ended (?P<ended>\d+))?|(?P<nm>not modified)|"
+    r"failed: (?P<error>.+))$")
 TAXII_MEDIA = "application/taxii+json;version=2.1"
 STAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z")
 
@@ -540,7 +541,7 @@ def test_changed_list_is_imported_again(make_cairn, pub):
     assert pub.seen("/tf.txt")[2]["headers"]["if-none-match"] == d2.etag
     assert totals(c)["indicators"] == 19_865
     assert lookup(c, "198.51.100.77")["found"]
-    # The dropped values stay (snapshot removal is not built).
+    # The dropped values stay: the feed is not a snapshot (test_feeds_snapshot.py).
     assert lookup(c, values[0])["found"]
 
 

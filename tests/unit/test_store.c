@@ -1518,7 +1518,7 @@ static void test_data_version(const char *path)
 static void rm_db(const char *path);
 
 /*
- * Migration 6 (scoring) over a schema-5 database: records keep their score as their base and
+ * Migrations 6 (scoring) and 7 (snapshot feeds) over a schema-5 database: records keep their score as their base and
  * get the decay and band crossings of the configured lifetimes; reliability counts from then on.
  */
 static void test_scoring_migration(const char *path)
@@ -1538,10 +1538,14 @@ static void test_scoring_migration(const char *path)
 	CHECK_INT(sqlite3_exec(db, "ALTER TABLE iocs DROP COLUMN decay_end; ALTER TABLE iocs DROP COLUMN"
 				   " decay_speed; ALTER TABLE iocs DROP COLUMN high_until; ALTER TABLE iocs"
 				   " DROP COLUMN medium_until; ALTER TABLE iocs DROP COLUMN low_until;"
-				   " PRAGMA user_version = 5;", NULL, NULL, NULL), SQLITE_OK);
+				   " ALTER TABLE ioc_feeds DROP COLUMN seen_at; ALTER TABLE ioc_feeds DROP COLUMN"
+				   " ended_at; PRAGMA user_version = 5;", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 
-	CHECK_INT(store_open(&s, path, NULL, 0, &e), 0);
+	int rc = store_open(&s, path, NULL, 0, &e);
+	CHECK_INT(rc, 0);
+	if (rc)
+		return;
 	struct recs rs = { 0 };
 	struct ioc_filter f = filt();
 	f.bands = 1u << 2;	/* medium: 71 × (1 − 1/30) = 69 */
