@@ -121,19 +121,22 @@ static void render_explanation(struct jw *w, const struct ioc_record *r, int64_t
 	jw_kint(w, "score", r->score);
 	jw_kstr(w, "confidence", ioc_confidence_band(r->score));
 	/* The band below this one, and the first instant (ms) at which the score is in it. */
-	static const int lower_bound[] = { SCORE_HIGH, SCORE_MEDIUM, SCORE_LOW };
+	const char *next = NULL;
 	int64_t until = 0;
-	for (size_t k = 0; k < sizeof(lower_bound) / sizeof(lower_bound[0]); k++)
-		if (r->score >= lower_bound[k]) {
-			until = lower_bound[k] == SCORE_HIGH ? r->high_until
-				: lower_bound[k] == SCORE_MEDIUM ? r->medium_until : r->low_until;
-			jw_kstr(w, "next_band", ioc_confidence_band(lower_bound[k] - 1));
-			break;
-		}
-	if (until == 0)
-		jw_kstr(w, "next_band", NULL);
+	if (r->score >= SCORE_HIGH) {
+		next = "medium";
+		until = r->high_until;
+	} else if (r->score >= SCORE_MEDIUM) {
+		next = "low";
+		until = r->medium_until;
+	} else if (r->score >= SCORE_LOW) {
+		next = "none";
+		until = r->low_until;
+	}
+	bool comes = next && until > 0 && until != SCORE_NEVER;	/* null: it stays in its band */
+	jw_kstr(w, "next_band", comes ? next : NULL);
 	jw_key(w, "next_band_at");
-	if (until > 0 && until != SCORE_NEVER)
+	if (comes)
 		jw_time(w, (until / 1000 + 1) * 1000);	/* the first whole ms past it */
 	else
 		jw_null(w);

@@ -10,6 +10,7 @@ import pytest
 from conftest import Cairn
 
 FRESH, DAY_OLD, WEEKS_OLD = "203.0.113.71", "203.0.113.72", "203.0.113.73"
+CVE = "CVE-2024-3400"
 
 
 def iso(t):
@@ -33,6 +34,8 @@ def srv(tmp_path_factory):
                       "--reliability", grade, name=f"{feed}.csv")
     # A manual import without a grade counts as C: its own score.
     c.import_text("ungraded.example\n", "--feed", "manual", "--confidence", "40", name="m.txt")
+    # CVEs have no lifetime: no decay. 90 from a grade-A feed is 108, capped at 100.
+    c.import_text(CVE + "\n", "--feed", "kev", "--confidence", "90", "--reliability", "A", name="k.txt")
     c.seen = seen
     c.pro = c.key("pro")
     c.start()
@@ -101,13 +104,21 @@ def test_decay_with_age(srv):
     assert end <= parse(weeks["valid_until"])
 
 
+def test_no_lifetime_no_decay(srv):
+    rec = record(srv, CVE)
+    ex = rec["score_explanation"]
+    assert rec["score"] == ex["base_score"] == 100 and ex["sources"][0]["weighted_score"] == 100
+    assert ex["decay"]["lifetime_days"] is None and ex["decay"]["points_lost"] == 0
+    assert ex["next_band"] is None and ex["next_band_at"] is None
+
+
 def test_band_filters_use_the_score_now(srv):
-    assert set(listed(srv, "confidence=high")) == {FRESH}
+    assert set(listed(srv, "confidence=high")) == {FRESH, CVE}
     assert set(listed(srv, "confidence=medium")) == {DAY_OLD, "ungraded.example"}
     assert set(listed(srv, "confidence=low")) == {WEEKS_OLD}
-    assert set(listed(srv, "confidence=high,low")) == {FRESH, WEEKS_OLD}
-    assert set(listed(srv, "min_score=69")) == {FRESH, DAY_OLD}
-    assert set(listed(srv, "min_score=25")) == {FRESH, DAY_OLD, "ungraded.example"}
+    assert set(listed(srv, "confidence=high,low&type=ipv4")) == {FRESH, WEEKS_OLD}
+    assert set(listed(srv, "min_score=69")) == {FRESH, DAY_OLD, CVE}
+    assert set(listed(srv, "min_score=25")) == {FRESH, DAY_OLD, "ungraded.example", CVE}
     # The list's records carry the score now, consistent with the filter.
     for v, x in listed(srv, "confidence=all").items():
         assert x["confidence"] == ("high" if x["score"] >= 70 else "medium" if x["score"] >= 30
@@ -136,3 +147,9 @@ def test_reliability_must_be_a_grade(srv):
     p = srv.run("import", "--reliability", "G", "--feed", "x", srv.tmp / "m.txt", check=False)
     assert p.returncode != 0
     assert "--reliability must be a grade from A to F" in p.stderr
+
+
+def test_stats_count_the_bands_now(srv):
+    r = srv.get("/api/v1/iocs/stats", srv.pro)
+    assert r.status_code == 200, r.text
+    assert r.json()["data"]["totals"]["by_confidence"] == {"high": 2, "medium": 2, "low": 1}
