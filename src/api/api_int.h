@@ -197,6 +197,8 @@ void h_ecs(struct call *c);
 void h_splunk(struct call *c);
 /* The REST form of a record. */
 void render_record(struct jw *w, const struct ioc_record *r);
+/* The same, its score taken at explain_now (µs) and with its score_explanation; 0: neither. */
+void render_record_at(struct jw *w, const struct ioc_record *r, int64_t explain_now);
 void meta_open(struct call *c, struct jw *w);	/* writes "meta":{ generated_at, feed_version, source */
 
 /*

@@ -17,6 +17,7 @@
 #include "export/export.h"
 #include "export/export_lines.h"
 #include "imp/record_in.h"
+#include "ioc/score.h"
 
 #define SEARCH_MAX_MATCHES 25
 #define RELATED_MAX 10
@@ -51,8 +52,111 @@ static void opt_str(struct jw *w, const char *key, const char *s)
 		jw_null(w);
 }
 
+/* A number to three decimals, without trailing zeros ("30", "0.5", "1.042"). */
+static void jw_decimal(struct jw *w, double v)
+{
+	char t[64];
+	int n = snprintf(t, sizeof(t), "%.3f", v);
+	while (n > 1 && t[n - 1] == '0')
+		n--;
+	if (n > 1 && t[n - 1] == '.')
+		n--;
+	jw_raw(w, t, (size_t)n);
+}
+
+/*
+ * The parts of the score (docs/scoring.md): each source's score weighted by its feed's
+ * reliability, the bonuses, the base, the decay so far, and when the score leaves its band.
+ */
+static void render_explanation(struct jw *w, const struct ioc_record *r, int64_t now)
+{
+	json_t *src = json_loads(r->sources, 0, NULL);
+	size_t i;
+	json_t *x;
+	int best = 0;
+	int64_t counted = 0;
+	jw_key(w, "score_explanation");
+	jw_obj(w);
+	jw_key(w, "sources");
+	jw_arr(w);
+	json_array_foreach(src, i, x) {
+		const char *g = json_string_value(json_object_get(x, "reliability"));
+		char grade = score_grade(g) ? score_grade(g) : SCORE_DEFAULT_GRADE;
+		char gs[2] = { grade, 0 };
+		int fs = (int)json_integer_value(json_object_get(x, "score"));
+		int ws = score_weighted(fs, grade);
+		if (ws > best)
+			best = ws;
+		if (ws > 0)
+			counted++;
+		jw_obj(w);
+		jw_kstr(w, "feed_name", json_string_value(json_object_get(x, "feed_name")));
+		jw_kstr(w, "reliability", gs);
+		jw_kint(w, "weight_percent", score_weight(grade));
+		jw_kint(w, "feed_score", fs);
+		jw_kint(w, "weighted_score", ws);
+		jw_end(w);
+	}
+	jw_end(w);
+	json_decref(src);
+	struct score_parts p = score_base(best, counted, r->sightings);
+	jw_kint(w, "best_source", p.best);
+	jw_kint(w, "sources_bonus", p.sources_bonus);
+	jw_kint(w, "sightings_bonus", p.sightings_bonus);
+	jw_kint(w, "base_score", r->base_score);
+	jw_key(w, "decay");
+	jw_obj(w);
+	jw_ktime(w, "from", r->last_seen);
+	jw_key(w, "lifetime_days");
+	if (r->decay_end > r->last_seen)
+		jw_decimal(w, (double)(r->decay_end - r->last_seen) / (double)USEC_PER_DAY);
+	else
+		jw_null(w);
+	jw_key(w, "speed");
+	jw_decimal(w, r->decay_speed);
+	jw_key(w, "age_days");
+	jw_decimal(w, now > r->last_seen ? (double)(now - r->last_seen) / (double)USEC_PER_DAY : 0.0);
+	jw_kint(w, "points_lost", r->base_score - r->score);
+	jw_end(w);
+	jw_kint(w, "score", r->score);
+	jw_kstr(w, "confidence", ioc_confidence_band(r->score));
+	/* The band below this one, and the first instant (ms) at which the score is in it. */
+	const char *next = NULL;
+	int64_t until = 0;
+	if (r->score >= SCORE_HIGH) {
+		next = "medium";
+		until = r->high_until;
+	} else if (r->score >= SCORE_MEDIUM) {
+		next = "low";
+		until = r->medium_until;
+	} else if (r->score >= SCORE_LOW) {
+		next = "none";
+		until = r->low_until;
+	}
+	bool comes = next && until > 0 && until != SCORE_NEVER;	/* null: it stays in its band */
+	jw_kstr(w, "next_band", comes ? next : NULL);
+	jw_key(w, "next_band_at");
+	if (comes)
+		jw_time(w, (until / 1000 + 1) * 1000);	/* the first whole ms past it */
+	else
+		jw_null(w);
+	/* The STIX object's confidence: the score at its version's time. */
+	jw_kint(w, "stix_confidence", ioc_score_at(r, r->modified));
+	jw_ktime(w, "stix_modified", r->modified);
+	jw_end(w);
+}
+
 void render_record(struct jw *w, const struct ioc_record *r)
 {
+	render_record_at(w, r, 0);
+}
+
+void render_record_at(struct jw *w, const struct ioc_record *rec, int64_t explain_now)
+{
+	struct ioc_record copy = *rec;
+	const struct ioc_record *r = &copy;
+	if (explain_now > 0)	/* the score, its band and its explanation of one instant */
+		copy.score = ioc_score_at(rec, explain_now);
 	jw_obj(w);
 	jw_kstr(w, "id", r->id);
 	jw_kstr(w, "type", ioc_type_name(r->type));
@@ -85,6 +189,8 @@ void render_record(struct jw *w, const struct ioc_record *r)
 	jw_ktime(w, "created_at", r->created_at);
 	jw_ktime(w, "updated_at", r->updated_at);
 	jw_kint(w, "sightings", r->sightings);
+	if (explain_now > 0)
+		render_explanation(w, r, explain_now);
 	jw_end(w);
 }
 
@@ -642,7 +748,7 @@ static int one_row(void *ctx, const struct ioc_record *r)
 	oc->found = true;
 	oc->updated_at = r->updated_at;
 	jw_key(oc->w, "data");
-	render_record(oc->w, r);
+	render_record_at(oc->w, r, oc->c->now);
 	return 0;
 }
 

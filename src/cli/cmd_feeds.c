@@ -52,6 +52,10 @@ static void print_result(const char *name, const struct feed_result *r)
 		printf("feed %s: failed: %s\n", name, r->error);
 	else if (r->not_modified)
 		printf("feed %s: not modified\n", name);
+	else if (r->snapshot)
+		printf("feed %s: %s, read %lld, new %lld, updated %lld, rejected %lld, ended %lld\n", name,
+		       r->status, (long long)r->read, (long long)r->added, (long long)r->updated,
+		       (long long)r->rejected, (long long)r->ended);
 	else
 		printf("feed %s: %s, read %lld, new %lld, updated %lld, rejected %lld\n", name, r->status,
 		       (long long)r->read, (long long)r->added, (long long)r->updated, (long long)r->rejected);

@@ -7,6 +7,7 @@
 #include "allow/allow_db.h"
 #include "cli/cli.h"
 #include "imp/importer.h"
+#include "ioc/score.h"
 
 static const char usage[] =
 	"usage: cairn import [OPTIONS] FILE|-...\n"
@@ -20,6 +21,8 @@ static const char usage[] =
 	"  --category C         the feed's category (government, commercial, community, ...)\n"
 	"  --type T             force the type of every value (ipv4, domain, sha256, ...)\n"
 	"  --confidence N       score 0-100 (or high/medium/low) for values that carry none\n"
+	"  --reliability A-F    the feed's Admiralty reliability grade (default C), which\n"
+	"                       weighs its scores (docs/scoring.md)\n"
 	"  --tag T              add a tag to every value (repeatable)\n"
 	"  --tlp LEVEL          clear, green, amber, amber+strict or red\n"
 	"  --reference URL      the feed's reference URL\n"
@@ -45,6 +48,7 @@ int cmd_import(int argc, char **argv)
 		{ "tlp", required_argument, NULL, 'L' }, { "reference", required_argument, NULL, 'r' },
 		{ "map", required_argument, NULL, 'm' }, { "delimiter", required_argument, NULL, 'D' },
 		{ "config", required_argument, NULL, 'k' }, { "db", required_argument, NULL, 'd' },
+		{ "reliability", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
 	struct import_opts o;
@@ -109,6 +113,13 @@ int cmd_import(int argc, char **argv)
 			}
 			break;
 		case 'r': o.defaults.reference_url = optarg; break;
+		case 'R':
+			o.defaults.reliability = score_grade(optarg);
+			if (o.defaults.reliability == 0) {
+				cli_fail("import", "--reliability must be a grade from A to F");
+				return 2;
+			}
+			break;
 		case 'm': {
 			char *eq = strchr(optarg, '=');
 			int f = -1;

@@ -134,6 +134,18 @@ void config_defaults(struct config *c)
 	c->lifetime_days[IOC_SHA512] = 365;
 	c->lifetime_days[IOC_CVE] = 0;
 	c->lifetime_days[IOC_MITRE] = 0;
+	/* Scores fall linearly over the lifetime, but a hash's late (docs/scoring.md). */
+	for (int t = 0; t < IOC_TYPE_COUNT; t++)
+		c->decay_speed[t] = 1.0;
+	c->decay_speed[IOC_MD5] = 0.5;
+	c->decay_speed[IOC_SHA1] = 0.5;
+	c->decay_speed[IOC_SHA256] = 0.5;
+	c->decay_speed[IOC_SHA512] = 0.5;
+	/* When every snapshot feed has dropped a value: addresses are reassigned soonest. */
+	for (int t = 0; t < IOC_TYPE_COUNT; t++)
+		c->grace_days[t] = 7;
+	c->grace_days[IOC_IPV4] = 1;
+	c->grace_days[IOC_IPV6] = 1;
 	c->default_score = 50;
 	taxii_defaults(&c->taxii);
 	c->feed_check_s = 30;
@@ -174,6 +186,26 @@ static int get_int(struct loader *l, yaml_node_t *n, const char *key, int64_t lo
 	if (v < lo || v > hi) {
 		char why[96];
 		snprintf(why, sizeof(why), "must be between %lld and %lld", (long long)lo, (long long)hi);
+		return fail(l, n, key, why);
+	}
+	*out = v;
+	return 0;
+}
+
+/* A decimal number in [lo, hi]. */
+static int get_real(struct loader *l, yaml_node_t *n, const char *key, double lo, double hi, double *out)
+{
+	const char *s = scalar(n);
+	if (s == NULL || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return fail(l, n, key, "expected a number");
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || end == s || *end != '\0' || v != v)
+		return fail(l, n, key, "expected a number");
+	if (v < lo || v > hi) {
+		char why[96];
+		snprintf(why, sizeof(why), "must be between %g and %g", lo, hi);
 		return fail(l, n, key, why);
 	}
 	*out = v;
@@ -491,6 +523,36 @@ static int load_root(struct loader *l, struct config *c, yaml_node_t *root)
 			rc = get_int(l, v, key, 0, 86400, &c->feed_check_s);
 		} else if (!strcmp(ks, "taxii")) {
 			rc = load_taxii(l, v, &c->taxii);
+		} else if (!strcmp(ks, "decay_speed")) {
+			if (v->type != YAML_MAPPING_NODE)
+				return fail(l, v, key, "expected a mapping");
+			FOR_PAIRS(l, v, q) {
+				yaml_node_t *k2 = yaml_document_get_node(&l->doc, q->key);
+				const char *k2s = scalar(k2);
+				enum ioc_type t = k2s ? ioc_type_from_name(k2s, strlen(k2s)) : IOC_NONE;
+				snprintf(key, sizeof(key), "decay_speed.%s", k2s ? k2s : "?");
+				if (t == IOC_NONE)
+					return fail(l, k2, key, "unknown indicator type");
+				rc = get_real(l, yaml_document_get_node(&l->doc, q->value), key, 0.1, 10,
+					      &c->decay_speed[t]);
+				if (rc)
+					return rc;
+			}
+		} else if (!strcmp(ks, "grace_days")) {
+			if (v->type != YAML_MAPPING_NODE)
+				return fail(l, v, key, "expected a mapping");
+			FOR_PAIRS(l, v, q) {
+				yaml_node_t *k2 = yaml_document_get_node(&l->doc, q->key);
+				const char *k2s = scalar(k2);
+				enum ioc_type t = k2s ? ioc_type_from_name(k2s, strlen(k2s)) : IOC_NONE;
+				snprintf(key, sizeof(key), "grace_days.%s", k2s ? k2s : "?");
+				if (t == IOC_NONE)
+					return fail(l, k2, key, "unknown indicator type");
+				rc = get_int(l, yaml_document_get_node(&l->doc, q->value), key, 0, 3650,
+					     &c->grace_days[t]);
+				if (rc)
+					return rc;
+			}
 		} else if (!strcmp(ks, "lifetimes")) {
 			if (v->type != YAML_MAPPING_NODE)
 				return fail(l, v, key, "expected a mapping");

@@ -88,6 +88,9 @@ struct config {
 
 	struct tier_conf tier[TIER_COUNT];
 	int64_t lifetime_days[IOC_TYPE_COUNT];	/* 0 = never expires */
+	double decay_speed[IOC_TYPE_COUNT];	/* the score's decay (docs/scoring.md), 0.1-10 */
+	int64_t grace_days[IOC_TYPE_COUNT];	/* a record every source of which ended expires
+						 * this long after (docs/feeds.md) */
 	int default_score;		/* score of an indicator a feed gives none for */
 	struct taxii_conf taxii;
 	int64_t feed_check_s;		/* `cairn serve` looks for feeds due this often; 0 = never */

@@ -161,6 +161,7 @@ static void import_opts_of(const struct feed_def *f, struct import_opts *o)
 	memset(o, 0, sizeof(*o));
 	o->defaults.type = f->type[0] ? ioc_type_from_name(f->type, strlen(f->type)) : IOC_NONE;
 	o->defaults.score = f->confidence;
+	o->defaults.reliability = f->reliability;
 	o->defaults.feed = f->name;
 	o->defaults.category = f->category[0] ? f->category : "threat-intel";	/* as cairn import */
 	o->defaults.tlp = f->tlp[0] ? f->tlp : NULL;
@@ -289,8 +290,15 @@ static int pull_url(struct store *s, const struct feed_def *f, struct feed_row *
 		rc = err_set(e, ERR_IO, "%s answered %ld", f->name, rs.status);
 	} else if (rc == 0) {
 		rc = gunzip(&rs.body, f->max_bytes, e);
-		if (rc == 0)
+		if (rc == 0) {
+			int64_t since = store_clock(s);	/* every value of this pull is seen after it */
 			rc = import_bytes(s, f, rs.body.data, rs.body.len, format_of(f->format), r, e);
+			/* A snapshot lists every value the feed still publishes: the others end. An
+			 * answer without a single value is taken for a broken feed, not an empty list. */
+			r->snapshot = f->snapshot;
+			if (rc == 0 && f->snapshot && r->read > 0)
+				rc = store_feed_end_unseen(s, f->name, since, &r->ended, e);
+		}
 		if (rc == 0) {
 			const char *et = hc_header(&rs, "etag"), *lm = hc_header(&rs, "last-modified");
 			snprintf(row->etag, sizeof(row->etag), "%s", et ? et : "");

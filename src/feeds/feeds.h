@@ -59,6 +59,8 @@ struct feed_result {
 	long http_status;
 	bool not_modified;
 	int64_t read, added, updated, rejected, objects, pages;
+	bool snapshot;			/* a snapshot feed's pull: `ended` is meaningful */
+	int64_t ended;			/* source entries the pull ended (values it no longer lists) */
 	char status[64];		/* "ok", "not modified", "failed" */
 	char error[512];
 };

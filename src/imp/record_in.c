@@ -16,6 +16,7 @@ void imp_input_init(struct ioc_input *in, const struct imp_defaults *d)
 		return;
 	in->type = d->type;
 	in->score = d->score;
+	in->reliability = d->reliability;
 	in->feed = d->feed;
 	in->category = d->category;
 	in->reference_url = d->reference_url;

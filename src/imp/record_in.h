@@ -19,6 +19,7 @@
 struct imp_defaults {
 	enum ioc_type type;		/* forced type, IOC_NONE = detect */
 	int score;			/* -1 = none */
+	char reliability;		/* the feed's Admiralty grade, 0 = C */
 	const char *feed, *category, *reference_url, *origin, *tlp;
 	const char *tags[16];
 	size_t ntags;

@@ -32,7 +32,11 @@ struct ioc_record {
 	char id[UUID_STR_LEN + 1];
 	enum ioc_type type;
 	const char *value;
-	int score;
+	int score;		/* the score now: base_score decayed to the time of the read */
+	int base_score;		/* the score at last_seen (docs/scoring.md) */
+	int64_t decay_end;	/* µs at which the score reaches 0; 0 = it does not decay */
+	double decay_speed;
+	int64_t high_until, medium_until, low_until;	/* the score's band crossings (ioc/score.h) */
 	int64_t first_seen, last_seen, valid_until;	/* µs; valid_until 0 = never */
 	int64_t created_at, updated_at;
 	bool revoked;
@@ -48,6 +52,7 @@ struct ioc_input {
 	enum ioc_type type;
 	const char *value;		/* canonical (ioc_canon) */
 	int score;			/* 0–100, or -1: the feed gave none */
+	char reliability;		/* the feed's Admiralty grade 'A'..'F'; 0 = 'C' */
 	int64_t first_seen, last_seen;	/* 0 = now */
 	int64_t valid_until;		/* 0 = last_seen + the type's lifetime */
 	const char *feed, *category, *reference_url, *origin;

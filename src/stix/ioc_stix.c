@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ioc/score.h"
 #include "json/jw.h"
 #include "stix/attack.h"
 
@@ -246,7 +247,9 @@ void ioc_stix_object(struct buf *b, const struct ioc_record *r, int64_t modified
 			jw_ktime(&w, "valid_until", vu);
 		}
 	}
-	jw_kint(&w, "confidence", r->score);
+	/* The score at this version's time (docs/scoring.md): the bytes of a version do not
+	 * change as the record's score decays. */
+	jw_kint(&w, "confidence", ioc_score_at(r, modified));
 	if (json_array_nonempty(r->tags)) {
 		jw_key(&w, "labels");
 		jw_raw(&w, r->tags, strlen(r->tags));

@@ -111,6 +111,16 @@ int store_ioc_put_batch(struct store *s, const struct ioc_input *in, size_t n, s
 /* Marks a record revoked (a new version). ERR_NOT_FOUND when absent. */
 int store_ioc_revoke(struct store *s, const char *uuid, const char *reason, struct err *e) CAIRN_MUST_USE;
 
+/*
+ * Snapshot feeds (docs/feeds.md): ends the source entry of `feed` on every record the feed has
+ * not reported after `since` (a store_clock() value read before the pull began): the entry
+ * gets `ended_at`. A record whose every source has ended expires after its type's grace time
+ * (valid_until becomes now + grace, unless it expires sooner). Each changed record gets a new
+ * updated_at and, unless an allow-list hides it, a new STIX version. *ended gets the count.
+ */
+int store_feed_end_unseen(struct store *s, const char *feed, int64_t since, int64_t *ended,
+			  struct err *e) CAIRN_MUST_USE;
+
 /* Records a finished import of a feed for feed health. */
 int store_feed_note(struct store *s, const char *feed, const char *category, int64_t read,
 		    int64_t added, int64_t updated, int64_t rejected, struct err *e);

@@ -41,6 +41,9 @@ struct store {
 	int64_t allow_expect;
 };
 
+/* When a record of type t last seen at last_seen reaches a score of 0 (the type's lifetime
+ * after it); 0 when the type's lifetime is 0 (it does not decay). */
+int64_t store_decay_end(const struct store *s, enum ioc_type t, int64_t last_seen);
 /* The indexed 64 bits of a record's UUID (lower or upper case hex). */
 int64_t uuid_key(const char *uuid);
 int db_fail(struct store *s, struct err *e, const char *what);
@@ -58,7 +61,8 @@ int64_t clock_next(struct store *s);
 /* Columns of a record, in the order store_sqlite.c's IOC_COLS lists them. */
 #define IOC_COLS "rid,uuid,type,value,score,first_seen,last_seen,valid_until,created_at,updated_at," \
 		 "revoked,feed,category,reference_url,origin,context,tlp,tags,techniques,industries," \
-		 "sources,nsources,occurrences,sightings,modified,suppressed"
+		 "sources,nsources,occurrences,sightings,modified,suppressed,decay_end,decay_speed," \
+		 "high_until,medium_until,low_until"
 void row_to_record(sqlite3_stmt *st, struct ioc_record *r);
 /* Stores record r's STIX object as of `modified` (its newest version), superseding
  * prev_modified (0: a new record) (store_ioc.c). */

@@ -11,6 +11,7 @@
 #include "base/log.h"
 #include "base/timeutil.h"
 #include "base/xmalloc.h"
+#include "ioc/score.h"
 #include "json/jw.h"
 #include "stix/ioc_stix.h"
 #include "store/store_int.h"
@@ -50,6 +51,13 @@ void row_to_record(sqlite3_stmt *st, struct ioc_record *r)
 	r->sightings = sqlite3_column_int64(st, 23);
 	r->modified = sqlite3_column_int64(st, 24);
 	r->suppressed = sqlite3_column_int64(st, 25);
+	r->base_score = r->score;
+	r->decay_end = sqlite3_column_int64(st, 26);
+	r->decay_speed = sqlite3_column_double(st, 27);
+	r->high_until = sqlite3_column_int64(st, 28);
+	r->medium_until = sqlite3_column_int64(st, 29);
+	r->low_until = sqlite3_column_int64(st, 30);
+	r->score = ioc_score_at(r, time_now_us());
 }
 
 /* ---- writing ---- */
@@ -118,6 +126,13 @@ static json_t *opt_string(const char *s)
 	return s && *s ? json_string(s) : json_null();
 }
 
+/* The Admiralty grade of an input as text: its feed's, else the default. */
+static const char *grade_text(char g)
+{
+	static const char *const grades[] = { "A", "B", "C", "D", "E", "F" };
+	return g >= 'A' && g <= 'F' ? grades[g - 'A'] : grades[SCORE_DEFAULT_GRADE - 'A'];
+}
+
 /* The per-feed entry of `sources`: created or refreshed from one report. */
 static void merge_source(json_t *sources, const struct ioc_input *in, int score, int64_t first,
 			 int64_t last)
@@ -135,6 +150,8 @@ static void merge_source(json_t *sources, const struct ioc_input *in, int score,
 			if (last > ls)
 				json_object_set_new(src, "last_seen", time_json(last));
 			json_object_set_new(src, "score", json_integer(score));
+			json_object_set_new(src, "reliability", json_string(grade_text(in->reliability)));
+			json_object_del(src, "ended_at");	/* reported again */
 			json_int_t c = json_integer_value(json_object_get(src, "occurrence_count"));
 			json_object_set_new(src, "occurrence_count", json_integer(c + 1));
 			if (in->reference_url && *in->reference_url)
@@ -154,6 +171,7 @@ static void merge_source(json_t *sources, const struct ioc_input *in, int score,
 	json_object_set_new(src, "first_seen", time_json(first));
 	json_object_set_new(src, "last_seen", time_json(last));
 	json_object_set_new(src, "score", json_integer(score));
+	json_object_set_new(src, "reliability", json_string(grade_text(in->reliability)));
 	json_object_set_new(src, "occurrence_count", json_integer(1));
 	json_object_set_new(src, "context", opt_string(in->context));
 	json_array_append_new(sources, src);
@@ -196,6 +214,7 @@ static char *first_source(const struct ioc_input *in, int score, int64_t first, 
 	jw_ktime(&w, "first_seen", first);
 	jw_ktime(&w, "last_seen", last);
 	jw_kint(&w, "score", score);
+	jw_kstr(&w, "reliability", grade_text(in->reliability));
 	jw_kint(&w, "occurrence_count", 1);
 	jw_key(&w, "context");
 	jw_str(&w, in->context && *in->context ? in->context : NULL);
@@ -204,20 +223,44 @@ static char *first_source(const struct ioc_input *in, int score, int64_t first, 
 	return buf_take(&b);
 }
 
-/* Score: the best source's score, plus 5 for each further independent source. */
-static int score_of(json_t *sources)
+/* The base score (docs/scoring.md): the best source's score weighted by its feed's
+ * reliability, a bonus for each further source that counts, and one for sightings. */
+static int score_of(json_t *sources, int64_t sightings)
 {
 	size_t i;
 	json_t *src;
 	int best = 0;
+	int64_t counted = 0;
 	json_array_foreach(sources, i, src) {
-		int sc = (int)json_integer_value(json_object_get(src, "score"));
+		int sc = score_weighted((int)json_integer_value(json_object_get(src, "score")),
+					score_grade(json_string_value(json_object_get(src, "reliability"))));
 		if (sc > best)
 			best = sc;
+		if (sc > 0)
+			counted++;
 	}
-	size_t n = json_array_size(sources);
-	int s = best + (n > 1 ? (int)(n - 1) * 5 : 0);
-	return s > 100 ? 100 : s;
+	return score_base(best, counted, sightings).base;
+}
+
+/* Sets r's decay and band crossings from its base score, type and last_seen. */
+static void set_decay(struct store *s, struct ioc_record *r, int64_t now)
+{
+	r->decay_end = store_decay_end(s, r->type, r->last_seen);
+	r->decay_speed = s->cfg.decay_speed[r->type];
+	struct score_decay d = score_decay_of(r);
+	r->high_until = score_until(&d, SCORE_HIGH);
+	r->medium_until = score_until(&d, SCORE_MEDIUM);
+	r->low_until = score_until(&d, SCORE_LOW);
+	r->score = score_at(&d, now);
+}
+
+static void bind_decay(sqlite3_stmt *st, int first, const struct ioc_record *r)
+{
+	sqlite3_bind_int64(st, first, r->decay_end);
+	sqlite3_bind_double(st, first + 1, r->decay_speed);
+	sqlite3_bind_int64(st, first + 2, r->high_until);
+	sqlite3_bind_int64(st, first + 3, r->medium_until);
+	sqlite3_bind_int64(st, first + 4, r->low_until);
 }
 
 struct merged {
@@ -304,13 +347,16 @@ static int link_rows(struct store *s, enum stmt_id id, const char *const *v, siz
 	return 0;
 }
 
-static int link_all(struct store *s, const struct ioc_input *in, int64_t rid, struct err *e)
+/* Links the record to its feed (seen at `seen`, a clock time stamp), tags, techniques and
+ * industries. */
+static int link_all(struct store *s, const struct ioc_input *in, int64_t rid, int64_t seen, struct err *e)
 {
 	sqlite3_stmt *st = stmt(s, ST_FEED_LINK);
 	if (st == NULL)
 		return db_fail(s, e, "preparing a link");
 	bind_text(st, 1, in->feed);
 	sqlite3_bind_int64(st, 2, rid);
+	sqlite3_bind_int64(st, 3, seen);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		return db_fail(s, e, "linking a feed");
 	sqlite3_reset(st);
@@ -349,9 +395,10 @@ static int put_new(struct store *s, const struct ioc_input *in, int64_t now, str
 	ioc_id(in->type, in->value, strlen(in->value), r->id);
 	r->type = in->type;
 	r->value = in->value;
-	r->score = score;
+	r->base_score = score_weighted(score, in->reliability);
 	r->first_seen = first;
 	r->last_seen = last;
+	set_decay(s, r, now);
 	r->valid_until = expiry_for(s, in, last);
 	r->updated_at = clock_next(s);
 	r->created_at = r->updated_at;
@@ -378,7 +425,7 @@ static int put_new(struct store *s, const struct ioc_input *in, int64_t now, str
 	bind_text(st, 1, r->id);
 	sqlite3_bind_int(st, 2, r->type);
 	bind_text(st, 3, r->value);
-	sqlite3_bind_int(st, 4, r->score);
+	sqlite3_bind_int(st, 4, r->base_score);
 	sqlite3_bind_int64(st, 5, r->first_seen);
 	sqlite3_bind_int64(st, 6, r->last_seen);
 	sqlite3_bind_int64(st, 7, r->valid_until);
@@ -400,6 +447,7 @@ static int put_new(struct store *s, const struct ioc_input *in, int64_t now, str
 	sqlite3_bind_int64(st, 23, 0);
 	sqlite3_bind_int64(st, 24, m.modified);
 	sqlite3_bind_int64(st, 25, uuid_key(r->id));
+	bind_decay(st, 26, r);
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		rc = db_fail(s, e, "inserting an indicator");
 		sqlite3_reset(st);
@@ -408,7 +456,7 @@ static int put_new(struct store *s, const struct ioc_input *in, int64_t now, str
 	sqlite3_reset(st);
 	r->rid = sqlite3_last_insert_rowid(s->db);
 
-	rc = link_all(s, in, r->rid, e);
+	rc = link_all(s, in, r->rid, r->updated_at, e);
 	if (rc == 0)
 		rc = store_write_object(s, r, m.modified, 0, e);
 out:
@@ -446,7 +494,7 @@ static int put_merge(struct store *s, sqlite3_stmt *found, const struct ioc_inpu
 	m.techniques = dump(tech);
 	m.industries = dump(ind);
 	m.sources = dump(src);
-	r->score = score_of(src);
+	r->base_score = score_of(src, r->sightings);
 	r->nsources = (int64_t)json_array_size(src);
 	json_decref(tags);
 	json_decref(tech);
@@ -458,6 +506,7 @@ static int put_merge(struct store *s, sqlite3_stmt *found, const struct ioc_inpu
 		r->first_seen = first;
 	if (last > r->last_seen)
 		r->last_seen = last;
+	set_decay(s, r, now);
 	int64_t vu = expiry_for(s, in, r->last_seen);
 	r->valid_until = (r->valid_until == 0 || vu == 0) ? 0 : (vu > r->valid_until ? vu : r->valid_until);
 	r->occurrences++;
@@ -484,7 +533,7 @@ static int put_merge(struct store *s, sqlite3_stmt *found, const struct ioc_inpu
 		goto out;
 	}
 	sqlite3_bind_int64(st, 1, r->rid);
-	sqlite3_bind_int(st, 2, r->score);
+	sqlite3_bind_int(st, 2, r->base_score);
 	sqlite3_bind_int64(st, 3, r->first_seen);
 	sqlite3_bind_int64(st, 4, r->last_seen);
 	sqlite3_bind_int64(st, 5, r->valid_until);
@@ -499,13 +548,14 @@ static int put_merge(struct store *s, sqlite3_stmt *found, const struct ioc_inpu
 	sqlite3_bind_int64(st, 14, r->nsources);
 	sqlite3_bind_int64(st, 15, r->occurrences);
 	sqlite3_bind_int64(st, 16, m.modified);
+	bind_decay(st, 17, r);
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		rc = db_fail(s, e, "updating an indicator");
 		sqlite3_reset(st);
 		goto out;
 	}
 	sqlite3_reset(st);
-	rc = link_all(s, in, r->rid, e);
+	rc = link_all(s, in, r->rid, r->updated_at, e);
 	if (rc == 0)
 		rc = store_write_object(s, r, m.modified, prev_modified, e);
 out:
@@ -651,6 +701,143 @@ fail:
 	return rc;
 }
 
+/* ---- snapshot feeds: ending the sources a pull no longer reports ---- */
+
+#define END_BATCH 5000
+
+/* Ends feed's entry in the sources of record rid at now. */
+static int end_one(struct store *s, int64_t rid, const char *feed, int64_t now, struct err *e)
+{
+	sqlite3_stmt *st = stmt_sql(s, "SELECT " IOC_COLS " FROM iocs WHERE rid = ?1", e);
+	if (st == NULL)
+		return ERR_DB;
+	sqlite3_bind_int64(st, 1, rid);
+	if (sqlite3_step(st) != SQLITE_ROW) {	/* gone (a TAXII delete): nothing to end */
+		sqlite3_reset(st);
+		return 0;
+	}
+	struct ioc_record r;
+	row_to_record(st, &r);
+	/* Keep the row's strings alive past the statement's reset. */
+	struct buf copy = BUF_INIT;
+	const char **fields[] = { &r.value, &r.feed, &r.category, &r.reference_url, &r.origin,
+				  &r.context, &r.tlp, &r.tags, &r.techniques, &r.industries };
+	size_t offs[sizeof(fields) / sizeof(fields[0])];
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		offs[i] = copy.len;
+		buf_append(&copy, *fields[i], strlen(*fields[i]) + 1);
+	}
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		*fields[i] = copy.data + offs[i];
+	json_t *src = parse_array(r.sources);
+	sqlite3_reset(st);
+
+	bool all_ended = true;
+	size_t i;
+	json_t *x;
+	json_array_foreach(src, i, x) {
+		const char *f = json_string_value(json_object_get(x, "feed_name"));
+		if (f && !strcmp(f, feed) && json_object_get(x, "ended_at") == NULL)
+			json_object_set_new(x, "ended_at", time_json(now));
+		if (json_object_get(x, "ended_at") == NULL)
+			all_ended = false;
+	}
+	char *sources = dump(src);
+	json_decref(src);
+	r.sources = sources;
+	if (all_ended) {
+		int64_t vu = now + s->cfg.grace_days[r.type] * USEC_PER_DAY;
+		if (r.valid_until == 0 || vu < r.valid_until)
+			r.valid_until = vu;
+	}
+	int64_t prev_modified = r.modified;
+	r.updated_at = clock_next(s);
+	int64_t modified = prev_modified;
+	if (!r.suppressed) {	/* a hidden record's newest version stays the one that hid it */
+		modified = r.updated_at / 1000 * 1000;
+		if (modified <= prev_modified)
+			modified = prev_modified + 1000;
+	}
+	r.modified = modified;
+	int rc = 0;
+	st = stmt_sql(s, "UPDATE iocs SET sources = ?2, valid_until = ?3, updated_at = ?4, modified = ?5"
+			 " WHERE rid = ?1", e);
+	if (st == NULL) {
+		rc = ERR_DB;
+		goto out;
+	}
+	sqlite3_bind_int64(st, 1, rid);
+	bind_text(st, 2, r.sources);
+	sqlite3_bind_int64(st, 3, r.valid_until);
+	sqlite3_bind_int64(st, 4, r.updated_at);
+	sqlite3_bind_int64(st, 5, modified);
+	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(s, e, "ending a source");
+	sqlite3_reset(st);
+	if (rc)
+		goto out;
+	st = stmt_sql(s, "UPDATE ioc_feeds SET ended_at = ?3 WHERE feed = ?1 AND rid = ?2", e);
+	if (st == NULL) {
+		rc = ERR_DB;
+		goto out;
+	}
+	bind_text(st, 1, feed);
+	sqlite3_bind_int64(st, 2, rid);
+	sqlite3_bind_int64(st, 3, now);
+	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(s, e, "ending a source");
+	sqlite3_reset(st);
+	if (rc == 0 && !r.suppressed)
+		rc = store_write_object(s, &r, modified, prev_modified, e);
+out:
+	free(sources);
+	buf_cleanup(&copy);
+	return rc;
+}
+
+int store_feed_end_unseen(struct store *s, const char *feed, int64_t since, int64_t *ended, struct err *e)
+{
+	int64_t *rids = xcalloc(END_BATCH, sizeof(*rids));
+	int rc = 0;
+	*ended = 0;
+	for (;;) {
+		rc = tx_begin(s, e);
+		if (rc)
+			break;
+		int64_t now = time_now_us();
+		size_t n = 0;
+		sqlite3_stmt *st = stmt_sql(s, "SELECT rid FROM ioc_feeds WHERE feed = ?1 AND seen_at <= ?2"
+					       " AND ended_at = 0 LIMIT ?3", e);
+		if (st == NULL) {
+			tx_rollback(s);
+			rc = ERR_DB;
+			break;
+		}
+		bind_text(st, 1, feed);
+		sqlite3_bind_int64(st, 2, since);
+		sqlite3_bind_int64(st, 3, END_BATCH);
+		int step;
+		while ((step = sqlite3_step(st)) == SQLITE_ROW)
+			rids[n++] = sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+		if (step != SQLITE_DONE) {
+			rc = db_fail(s, e, "finding the sources to end");
+			tx_rollback(s);
+			break;
+		}
+		for (size_t i = 0; i < n && rc == 0; i++)
+			rc = end_one(s, rids[i], feed, now, e);
+		if (rc) {
+			tx_rollback(s);
+			break;
+		}
+		rc = n ? tx_commit(s, e) : tx_commit_plain(s, e);
+		if (rc || n == 0)
+			break;
+		*ended += (int64_t)n;
+	}
+	free(rids);
+	return rc;
+}
+
 int store_feed_note(struct store *s, const char *feed, const char *category, int64_t read,
 		    int64_t added, int64_t updated, int64_t rejected, struct err *e)
 {
@@ -740,20 +927,28 @@ static void build_where(struct q *q, const struct ioc_filter *f)
 		buf_putc(&q->sql, ')');
 	}
 	if (f->bands && f->bands != 0xf) {
-		static const char *const ranges[4] = { "score = 0", "score BETWEEN 1 AND 29",
-						       "score BETWEEN 30 AND 69", "score >= 70" };
+		/* The score's band now, from its stored crossing times (docs/scoring.md). */
+		static const char *const ranges[4] = {
+			"low_until < ?", "(low_until >= ? AND medium_until < ?)",
+			"(medium_until >= ? AND high_until < ?)", "high_until >= ?"
+		};
+		static const int nbind[4] = { 1, 2, 2, 1 };
 		int first = 1;
 		buf_puts(&q->sql, " AND (");
 		for (int b = 0; b < 4; b++) {
 			if (!(f->bands & (1u << b)))
 				continue;
 			buf_printf(&q->sql, "%s%s", first ? "" : " OR ", ranges[b]);
+			for (int k = 0; k < nbind[b]; k++)
+				bind_i(q, f->now);
 			first = 0;
 		}
 		buf_putc(&q->sql, ')');
 	}
 	if (f->min_score >= 0) {
-		buf_puts(&q->sql, " AND score >= ?");
+		/* Any threshold: the decayed score, computed per row that the other filters pass. */
+		buf_puts(&q->sql, " AND cairn_score_at(score, last_seen, decay_end, decay_speed, ?) >= ?");
+		bind_i(q, f->now);
 		bind_i(q, f->min_score);
 	}
 	/* A broad window (a tier's lookback) is better checked row by row in rid order than

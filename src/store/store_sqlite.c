@@ -9,6 +9,7 @@
 #include "base/log.h"
 #include "base/timeutil.h"
 #include "base/xmalloc.h"
+#include "ioc/score.h"
 #include "store/store_int.h"
 
 /*
@@ -158,6 +159,29 @@ static const char *const migrations[] = {
 	"INSERT INTO meta VALUES ('allow_gen', 1);"
 	"ALTER TABLE iocs ADD COLUMN suppressed INTEGER NOT NULL DEFAULT 0;"
 	"CREATE INDEX iocs_suppressed ON iocs(suppressed) WHERE suppressed <> 0;",
+	/*
+	 * 6: scoring (docs/scoring.md). `score` is now the base score, as of last_seen; it
+	 * decays to 0 at `decay_end` (0: never) at `decay_speed`. The three crossing times are
+	 * the last instants at which the score is still high (>= 70), medium (>= 30) and low
+	 * (>= 1): a band filter compares them with the time of the request. Existing records
+	 * keep their score as their base and decay by the configured lifetimes and speeds.
+	 */
+	"ALTER TABLE iocs ADD COLUMN decay_end INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE iocs ADD COLUMN decay_speed REAL NOT NULL DEFAULT 1;"
+	"ALTER TABLE iocs ADD COLUMN high_until INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE iocs ADD COLUMN medium_until INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE iocs ADD COLUMN low_until INTEGER NOT NULL DEFAULT 0;"
+	"UPDATE iocs SET decay_end = cairn_decay_end(type, last_seen), decay_speed = cairn_decay_speed(type);"
+	"UPDATE iocs SET high_until = cairn_score_until(score, last_seen, decay_end, decay_speed, 70),"
+	" medium_until = cairn_score_until(score, last_seen, decay_end, decay_speed, 30),"
+	" low_until = cairn_score_until(score, last_seen, decay_end, decay_speed, 1);",
+	/*
+	 * 7: snapshot feeds (docs/feeds.md). `seen_at` is the commit-ordered time of the last
+	 * report of the value by the feed; a pull of a snapshot feed ends (`ended_at`) the
+	 * sources it did not report. A new report clears ended_at.
+	 */
+	"ALTER TABLE ioc_feeds ADD COLUMN seen_at INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE ioc_feeds ADD COLUMN ended_at INTEGER NOT NULL DEFAULT 0;",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -173,13 +197,17 @@ static const char *const stmt_sql_text[ST_COUNT] = {
 	[ST_IOC_INSERT] =
 		"INSERT INTO iocs(uuid,type,value,score,first_seen,last_seen,valid_until,created_at,"
 		"updated_at,revoked,feed,category,reference_url,origin,context,tlp,tags,techniques,"
-		"industries,sources,nsources,occurrences,sightings,modified,key) VALUES"
-		"(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25)",
+		"industries,sources,nsources,occurrences,sightings,modified,key,decay_end,decay_speed,"
+		"high_until,medium_until,low_until) VALUES"
+		"(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,"
+		"?26,?27,?28,?29,?30)",
 	[ST_IOC_UPDATE] =
 		"UPDATE iocs SET score=?2,first_seen=?3,last_seen=?4,valid_until=?5,updated_at=?6,"
 		"revoked=?7,context=?8,tlp=?9,tags=?10,techniques=?11,industries=?12,sources=?13,"
-		"nsources=?14,occurrences=?15,modified=?16 WHERE rid = ?1",
-	[ST_FEED_LINK] = "INSERT OR IGNORE INTO ioc_feeds(feed, rid) VALUES (?1, ?2)",
+		"nsources=?14,occurrences=?15,modified=?16,decay_end=?17,decay_speed=?18,high_until=?19,"
+		"medium_until=?20,low_until=?21 WHERE rid = ?1",
+	[ST_FEED_LINK] = "INSERT INTO ioc_feeds(feed, rid, seen_at) VALUES (?1, ?2, ?3) ON CONFLICT(feed, rid)"
+			 " DO UPDATE SET seen_at = excluded.seen_at, ended_at = 0",
 	[ST_FEED_UPSERT] = "INSERT INTO feeds(name, category) VALUES (?1, ?2) ON CONFLICT(name) DO UPDATE"
 			   " SET category = excluded.category WHERE excluded.category <> ''"
 			   " AND category <> excluded.category",
@@ -213,6 +241,12 @@ static const char *const stmt_sql_text[ST_COUNT] = {
 	[ST_KEY_TOUCH] = "UPDATE api_keys SET total_requests = total_requests + ?2,"
 			 " last_used_at = max(last_used_at, ?3) WHERE id = ?1",
 };
+
+int64_t store_decay_end(const struct store *s, enum ioc_type t, int64_t last_seen)
+{
+	int64_t days = t > 0 && t < IOC_TYPE_COUNT ? s->cfg.lifetime_days[t] : 0;
+	return days > 0 ? last_seen + days * USEC_PER_DAY : 0;
+}
 
 int64_t uuid_key(const char *uuid)
 {
@@ -295,6 +329,47 @@ static void hist_add(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 			len = n;
 	}
 	sqlite3_result_blob(ctx, out, len, SQLITE_TRANSIENT);
+}
+
+/* cairn_decay_end(type, last_seen): when a record last seen then reaches a score of 0. */
+static void decay_end_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	(void)argc;
+	const struct store *s = sqlite3_user_data(ctx);
+	sqlite3_result_int64(ctx, store_decay_end(s, (enum ioc_type)sqlite3_value_int(argv[0]),
+						  sqlite3_value_int64(argv[1])));
+}
+
+/* cairn_decay_speed(type): the configured decay speed of the type. */
+static void decay_speed_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	(void)argc;
+	const struct store *s = sqlite3_user_data(ctx);
+	int t = sqlite3_value_int(argv[0]);
+	sqlite3_result_double(ctx, t > 0 && t < IOC_TYPE_COUNT ? s->cfg.decay_speed[t] : 1.0);
+}
+
+static struct score_decay decay_args(sqlite3_value **argv)
+{
+	struct score_decay d = { sqlite3_value_int(argv[0]), sqlite3_value_int64(argv[1]),
+				 sqlite3_value_int64(argv[2]), sqlite3_value_double(argv[3]) };
+	return d;
+}
+
+/* cairn_score_until(base, last_seen, decay_end, speed, k): see score_until(). */
+static void score_until_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	(void)argc;
+	struct score_decay d = decay_args(argv);
+	sqlite3_result_int64(ctx, score_until(&d, sqlite3_value_int(argv[4])));
+}
+
+/* cairn_score_at(base, last_seen, decay_end, speed, t): see score_at(). */
+static void score_at_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	(void)argc;
+	struct score_decay d = decay_args(argv);
+	sqlite3_result_int(ctx, score_at(&d, sqlite3_value_int64(argv[4])));
 }
 
 /* cairn_object_class(type): the class key of a foreign object of that STIX type. */
@@ -382,6 +457,14 @@ int store_open(struct store **out, const char *path, const struct config *cfg, u
 				hist_add, NULL, NULL);
 	sqlite3_create_function(s->db, "cairn_object_class", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
 				object_class_fn, NULL, NULL);
+	sqlite3_create_function(s->db, "cairn_decay_end", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, s,
+				decay_end_fn, NULL, NULL);
+	sqlite3_create_function(s->db, "cairn_decay_speed", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, s,
+				decay_speed_fn, NULL, NULL);
+	sqlite3_create_function(s->db, "cairn_score_until", 5, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
+				score_until_fn, NULL, NULL);
+	sqlite3_create_function(s->db, "cairn_score_at", 5, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
+				score_at_fn, NULL, NULL);
 	if (exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=OFF;"
 		    "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536; PRAGMA mmap_size=1073741824;"
 		    "PRAGMA wal_autocheckpoint=8192;",

@@ -90,9 +90,9 @@ int store_stats_json(struct store *s, struct buf *b, int64_t now, struct err *e)
 			       0, true, e);
 	if (rc == 0)
 		rc = counts_object(s, &w, "by_confidence",
-				   "SELECT CASE WHEN score >= 70 THEN 'high' WHEN score >= 30 THEN 'medium'"
-				   " WHEN score >= 1 THEN 'low' ELSE 'none' END AS b, count(*) FROM iocs"
-				   " GROUP BY b ORDER BY b", 0, false, e);
+				   "SELECT CASE WHEN high_until >= ?1 THEN 'high' WHEN medium_until >= ?1"
+				   " THEN 'medium' WHEN low_until >= ?1 THEN 'low' ELSE 'none' END AS b,"
+				   " count(*) FROM iocs GROUP BY b ORDER BY b", now, false, e);
 	if (rc == 0)
 		rc = counts_object(s, &w, "by_category",
 				   "SELECT f.category, count(*) FROM ioc_feeds i JOIN feeds f ON f.name = i.feed"

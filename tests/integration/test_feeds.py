@@ -51,7 +51,8 @@ NO_SCHEDULE = "feed_check_interval: 0\n"
 
 RESULT = re.compile(
     r"^feed (?P<name>[A-Za-z0-9._-]+): (?:(?P<status>ok), read (?P<read>\d+), new (?P<new>\d+), "
-    r"updated (?P<updated>\d+), rejected (?P<rejected>\d+)|(?P<nm>not modified)|failed: (?P<error>.+))$")
+    r"updated (?P<updated>\d+), rejected (?P<rejected>\d+)(?:, ended (?P<ended>\d+))?|(?P<nm>not modified)|"
+    r"failed: (?P<error>.+))$")
 TAXII_MEDIA = "application/taxii+json;version=2.1"
 STAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z")
 
@@ -540,7 +541,7 @@ def test_changed_list_is_imported_again(make_cairn, pub):
     assert pub.seen("/tf.txt")[2]["headers"]["if-none-match"] == d2.etag
     assert totals(c)["indicators"] == 19_865
     assert lookup(c, "198.51.100.77")["found"]
-    # The dropped values stay (snapshot removal is not built).
+    # The dropped values stay: the feed is not a snapshot (test_feeds_snapshot.py).
     assert lookup(c, values[0])["found"]
 
 
@@ -788,7 +789,9 @@ def test_feed_defaults_land_on_the_records_and_remove_keeps_them(make_cairn, pub
     assert body["meta"]["total"] == 23_079 and len(body["data"]) == 1000
     for rec in body["data"]:
         assert rec["type"] == "ipv4" and rec["value"] in set(ips)
-        assert rec["score"] == 85 and rec["confidence"] == "high"
+        # 85 from a grade-B feed weighs 110 % (docs/scoring.md): round(93.5) = 94.
+        assert rec["score"] == 94 and rec["confidence"] == "high"
+        assert [s["reliability"] for s in rec["sources"]] == ["B"]
         assert sorted(rec["tags"]) == ["malware-download", "urlhaus"]
         assert rec["tlp"] == "amber"
         assert rec["source"]["feed_name"] == "urlhaus" and rec["source"]["category"] == "community"
@@ -796,7 +799,7 @@ def test_feed_defaults_land_on_the_records_and_remove_keeps_them(make_cairn, pub
         assert [s["feed_name"] for s in rec["sources"]] == ["urlhaus"]
     r = c.get("/api/v1/lookup", pro, params={"value": ips[0]})
     d = r.json()["data"]
-    assert d["found"] and d["tlp"] == "amber" and d["risk"]["score"] == 85, d
+    assert d["found"] and d["tlp"] == "amber" and d["risk"]["score"] == 94, d
 
     # remove: the definition goes, the indicators stay with their source.
     assert feeds(c, "remove", "urlhaus").stdout == "feed urlhaus removed; its indicators stay\n"
@@ -806,7 +809,7 @@ def test_feed_defaults_land_on_the_records_and_remove_keeps_them(make_cairn, pub
     r = c.get("/api/v1/iocs", pro, params={"source": "urlhaus", "limit": 1})
     assert r.json()["meta"]["total"] == 23_079
     rec = lookup(c, ips[-1])
-    assert rec["found"] and source_names(rec) == ["urlhaus"] and rec["score"] == 85
+    assert rec["found"] and source_names(rec) == ["urlhaus"] and rec["score"] == 94
     assert run(c) == {}
     assert len(pub.seen("/hosts.txt")) == 1
 

@@ -71,6 +71,14 @@ static void test_defaults(void)
 	CHECK(a->all_formats);
 	CHECK_INT(a->scopes, read_all | SCOPE_WRITE_IOCS | SCOPE_ADMIN);
 
+	/* grace after every snapshot source ended: addresses a day, the rest a week */
+	CHECK_INT(c.grace_days[IOC_IPV6], 1);
+	CHECK_INT(c.grace_days[IOC_URL], 7);
+
+	/* decay: linear, but hashes keep their score longer */
+	CHECK(c.decay_speed[IOC_IPV4] == 1.0 && c.decay_speed[IOC_DOMAIN] == 1.0);
+	CHECK(c.decay_speed[IOC_SHA256] == 0.5 && c.decay_speed[IOC_MD5] == 0.5);
+
 	/* lifetimes: IPs age fastest, hashes slowest, CVEs and ATT&CK never */
 	CHECK_INT(c.lifetime_days[IOC_CVE], 0);
 	CHECK_INT(c.lifetime_days[IOC_MITRE], 0);
@@ -156,7 +164,12 @@ static const char full_yaml[] =
 	"  sha512: 703\n"
 	"  email: 90\n"
 	"  cve: 10\n"
-	"  mitre_attack: 0\n";
+	"  mitre_attack: 0\n"
+	"decay_speed:\n"
+	"  ipv4: 2.5\n"
+	"  sha256: 0.3\n"
+	"grace_days:\n"
+	"  domain: 0\n";
 
 static void test_full_file(void)
 {
@@ -171,6 +184,10 @@ static void test_full_file(void)
 	CHECK_INT(rc, 0);
 	CHECK_STR(c.listen, "0.0.0.0:9090");
 	CHECK_INT(c.threads, 8);
+	CHECK(c.decay_speed[IOC_IPV4] == 2.5 && c.decay_speed[IOC_SHA256] == 0.3);
+	CHECK(c.decay_speed[IOC_DOMAIN] == 1.0);	/* the rest keep their defaults */
+	CHECK_INT(c.grace_days[IOC_DOMAIN], 0);
+	CHECK_INT(c.grace_days[IOC_IPV4], 1);
 	CHECK_STR(c.base_url, "https://intel.example.org/cairn");	/* trailing slashes dropped */
 	CHECK_STR(c.access_log, "/var/log/cairn/access.log");
 	CHECK_INT(c.default_score, 40);
@@ -334,6 +351,12 @@ static void test_errors(void)
 	EXPECT_ERR("tiers:\n  pro:\n    max_results: 0\n", 3,
 		   "tiers.pro.max_results: must be between 1 and 1000000");
 	EXPECT_ERR("lifetimes:\n  ipv4: -1\n", 2, "lifetimes.ipv4: must be between 0 and 36500");
+	EXPECT_ERR("decay_speed:\n  ipv4: 0.05\n", 2, "decay_speed.ipv4: must be between 0.1 and 10");
+	EXPECT_ERR("decay_speed:\n  ipv4: fast\n", 2, "decay_speed.ipv4: expected a number");
+	EXPECT_ERR("decay_speed:\n  hostname: 1\n", 2, "decay_speed.hostname: unknown indicator type");
+	EXPECT_ERR("decay_speed: 1\n", 1, "decay_speed: expected a mapping");
+	EXPECT_ERR("grace_days:\n  ipv4: 3651\n", 2, "grace_days.ipv4: must be between 0 and 3650");
+	EXPECT_ERR("grace_days:\n  host: 1\n", 2, "grace_days.host: unknown indicator type");
 
 	/* unknown tier, scope, indicator type */
 	EXPECT_ERR("tiers:\n  free:\n    max_results: 5\n  gold:\n    max_results: 5\n", 4,

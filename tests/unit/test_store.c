@@ -10,6 +10,7 @@
  * spelt out below. Values are realistic and canonicalised with ioc_canon().
  */
 #include <jansson.h>
+#include <sqlite3.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1514,6 +1515,60 @@ static void test_data_version(const char *path)
 	store_close(s2);
 }
 
+static void rm_db(const char *path);
+
+/*
+ * Migrations 6 (scoring) and 7 (snapshot feeds) over a schema-5 database: records keep their score as their base and
+ * get the decay and band crossings of the configured lifetimes; reliability counts from then on.
+ */
+static void test_scoring_migration(const char *path)
+{
+	struct store *s = NULL;
+	struct err e;
+	struct put_stats st = { 0 };
+	struct ioc_input in[1];
+	int64_t now = time_now_us();
+	CHECK_INT(store_open(&s, path, NULL, 0, &e), 0);
+	input(&in[0], IOC_IPV4, "198.51.100.66", "old-feed", "community", 71, now - 2 * DAY, now - DAY);
+	CHECK_INT(put(s, in, 1, &st), 0);
+	store_close(s);
+	/* Back to schema 5: the columns of step 6 gone. */
+	sqlite3 *db = NULL;
+	CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
+	CHECK_INT(sqlite3_exec(db, "ALTER TABLE iocs DROP COLUMN decay_end; ALTER TABLE iocs DROP COLUMN"
+				   " decay_speed; ALTER TABLE iocs DROP COLUMN high_until; ALTER TABLE iocs"
+				   " DROP COLUMN medium_until; ALTER TABLE iocs DROP COLUMN low_until;"
+				   " ALTER TABLE ioc_feeds DROP COLUMN seen_at; ALTER TABLE ioc_feeds DROP COLUMN"
+				   " ended_at; PRAGMA user_version = 5;", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+
+	int rc = store_open(&s, path, NULL, 0, &e);
+	CHECK_INT(rc, 0);
+	if (rc)
+		return;
+	struct recs rs = { 0 };
+	struct ioc_filter f = filt();
+	f.bands = 1u << 2;	/* medium: 71 × (1 − 1/30) = 69 */
+	CHECK_INT(list(s, &f, &rs), 0);
+	CHECK_INT(rs.n, 1);
+	CHECK(rs.n == 1 && rs.v[0].score == 69);
+	recs_free(&rs);
+	f.bands = 1u << 3;
+	CHECK_INT(list(s, &f, &rs), 0);
+	CHECK_INT(rs.n, 0);
+	recs_free(&rs);
+	/* A new report of a grade-A feed: merged, and weighted. */
+	input(&in[0], IOC_IPV4, "198.51.100.66", "new-feed", "community", 80, now - DAY, now);
+	in[0].reliability = 'A';
+	CHECK_INT(put(s, in, 1, &st), 0);
+	f.bands = 1u << 3;
+	CHECK_INT(list(s, &f, &rs), 0);
+	CHECK(rs.n == 1 && rs.v[0].score == 100);	/* 96 + 5 for the old feed */
+	recs_free(&rs);
+	store_close(s);
+	rm_db(path);
+}
+
 static void rm_db(const char *path)
 {
 	static const char *const suffix[] = { "", "-wal", "-shm", "-journal" };
@@ -1540,8 +1595,15 @@ int main(void)
 	struct store *s = NULL;
 	struct err e;
 	err_clear(&e);
+	/* This file pins merging and filtering by the base score; test_score.c pins the decay.
+	 * At the slowest decay speed a record a few days old over a lifetime of 30 days or more
+	 * keeps its base score: (3/30)^10 of it is lost. */
+	struct config slow;
+	config_defaults(&slow);
+	for (int t = 0; t < IOC_TYPE_COUNT; t++)
+		slow.decay_speed[t] = 0.1;
 	/* a fresh database, then the same file again: migrations are idempotent */
-	int rc = store_open(&s, main_db, NULL, 0, &e);
+	int rc = store_open(&s, main_db, &slow, 0, &e);
 	CHECK_INT(rc, 0);
 	if (rc) {
 		fprintf(stderr, "store_open: %s\n", e.msg);
@@ -1551,7 +1613,7 @@ int main(void)
 	CHECK_INT(store_ioc_total(s, &total, &e), 0);
 	CHECK_INT(total, 0);
 	store_close(s);
-	CHECK_INT(store_open(&s, main_db, NULL, 0, &e), 0);
+	CHECK_INT(store_open(&s, main_db, &slow, 0, &e), 0);
 	CHECK(s != NULL);
 	/* a database that cannot be created */
 	struct store *bad = NULL;
@@ -1599,13 +1661,17 @@ int main(void)
 	store_close(s);
 
 	/* the read path */
-	CHECK_INT(store_open(&s, filters_db, NULL, 0, &e), 0);
+	CHECK_INT(store_open(&s, filters_db, &slow, 0, &e), 0);
 	load_dataset(s);
 	test_filters(s);
 	test_lookups(s);
 	test_stats(s);
 	store_close(s);
 	test_data_version(filters_db);
+
+	char migrate_db[128];
+	snprintf(migrate_db, sizeof(migrate_db), "%s/migrate.db", dir);
+	test_scoring_migration(migrate_db);
 
 	rm_db(main_db);
 	rm_db(filters_db);
