@@ -17,6 +17,7 @@ import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from stix2validator import ValidationOptions, validate_parsed_json
 
 from conftest import BIN, DATA, assert_no_sanitizer
 
@@ -231,6 +232,10 @@ def test_taxii_to_sentinel_killed_twice_loses_nothing(sentinel, upstream, tmp_pa
     assert p.returncode == 0, p.stderr
     values = {o["pattern"] for o in sentinel.objects.values()}
     assert len(values) == 3000
+    # What Sentinel receives is valid STIX 2.1, every object of it.
+    for o in sentinel.objects.values():
+        res = validate_parsed_json(o, ValidationOptions(version="2.1"))
+        assert res.is_valid, (o["id"], [e.message for e in res.errors])
     # The saved cursor: a further run sends nothing.
     n = len(sentinel.requests)
     p = subprocess.run(a, env=env, capture_output=True, text=True, timeout=600)
