@@ -108,6 +108,16 @@ static int feed_json(void *ctx, const struct feed_row *r)
 		jw_end(w);
 		jw_kstr(w, "tlp", f.tlp[0] ? f.tlp : "clear");
 		jw_kstr(w, "category", f.category);
+		jw_key(w, "industries");
+		jw_arr(w);
+		for (int i = 0; i < f.nindustries; i++)
+			jw_str(w, f.industries[i]);
+		jw_end(w);
+		jw_key(w, "lifetime_days");
+		if (f.lifetime_days > 0)
+			jw_int(w, f.lifetime_days);
+		else
+			jw_null(w);
 		jw_kbool(w, "snapshot", f.snapshot);
 	} else {
 		jw_kstr(w, "definition_error", e.msg);

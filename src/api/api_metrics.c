@@ -49,6 +49,56 @@ void h_health(struct call *c)
 	api_json(c, 200, &body);
 }
 
+struct feed_metric_ctx {
+	struct buf *b;
+	int pass;
+};
+
+/* A feed name as a Prometheus label value: \ and " escaped (names hold neither, but safe). */
+static void label(struct buf *b, const char *v)
+{
+	for (; *v; v++) {
+		if (*v == '\\' || *v == '"')
+			buf_putc(b, '\\');
+		buf_putc(b, *v);
+	}
+}
+
+static int feed_metric(void *ctx, const struct feed_row *r)
+{
+	struct feed_metric_ctx *fm = ctx;
+	static const char *const names[] = { "cairn_feed_last_run_timestamp_seconds",
+					     "cairn_feed_last_success_timestamp_seconds",
+					     "cairn_feed_next_run_timestamp_seconds", "cairn_feed_failures_in_a_row",
+					     "cairn_feed_up" };
+	int64_t v[] = { r->last_run / USEC_PER_SEC, r->last_ok / USEC_PER_SEC, r->next_run / USEC_PER_SEC,
+			r->failures, r->last_run && r->failures == 0 };
+	buf_printf(fm->b, "%s{feed=\"", names[fm->pass]);
+	label(fm->b, r->name);
+	buf_printf(fm->b, "\"} %lld\n", (long long)v[fm->pass]);
+	return 0;
+}
+
+/* The feeds' pull state (GET /api/v1/feeds in short), a gauge family each. */
+static void feed_metrics(struct call *c, struct buf *b)
+{
+	static const char *const help[] = {
+		"cairn_feed_last_run_timestamp_seconds Time of the feed's last pull (0: never).",
+		"cairn_feed_last_success_timestamp_seconds Time of the feed's last successful pull (0: never).",
+		"cairn_feed_next_run_timestamp_seconds When the feed is due next.",
+		"cairn_feed_failures_in_a_row Pulls that failed since the last success.",
+		"cairn_feed_up 1 when the feed's last pull succeeded, else 0.",
+	};
+	struct err e = { 0 };
+	for (int pass = 0; pass < 5; pass++) {
+		const char *name_end = strchr(help[pass], ' ');
+		buf_printf(b, "# HELP %s\n# TYPE %.*s gauge\n", help[pass], (int)(name_end - help[pass]), help[pass]);
+		struct feed_metric_ctx fm = { b, pass };
+		if (store_feed_def_list(c->w->store, NULL, feed_metric, &fm, &e) != 0)
+			return;
+	}
+}
+
 void h_metrics(struct call *c)
 {
 	struct api *a = c->w->api;
@@ -97,6 +147,7 @@ void h_metrics(struct call *c)
 		      "# TYPE cairn_uptime_seconds gauge\ncairn_uptime_seconds %lld\n",
 		   (long long)((c->now - a->started_at) / USEC_PER_SEC));
 	allow_metrics(c, b);
+	feed_metrics(c, b);
 	c->resp->status = 200;
 	c->resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
 }

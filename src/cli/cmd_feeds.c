@@ -11,7 +11,8 @@
 static const char usage[] =
 	"usage: cairn feeds add NAME --url URL --format txt|csv|json|stix|taxii [--interval 1h]\n"
 	"                 [--type T] [--confidence N] [--reliability A-F] [--snapshot] [--tag T]...\n"
-	"                 [--tlp LEVEL] [--category C] [--collection ID|ALIAS]\n"
+	"                 [--tlp LEVEL] [--category C] [--industry SLUG]... [--lifetime DAYS]\n"
+	"                 [--collection ID|ALIAS]\n"
 	"                 [--auth basic|bearer|header --secret-env VAR [--user U]] [--max-bytes N]\n"
 	"       cairn feeds list\n"
 	"       cairn feeds remove NAME\n"
@@ -87,6 +88,7 @@ int cmd_feeds(int argc, char **argv)
 		{ "collection", required_argument, NULL, 'o' }, { "auth", required_argument, NULL, 'a' },
 		{ "secret-env", required_argument, NULL, 'e' }, { "user", required_argument, NULL, 'U' },
 		{ "max-bytes", required_argument, NULL, 'm' }, { "db", required_argument, NULL, 'd' },
+		{ "industry", required_argument, NULL, 'n' }, { "lifetime", required_argument, NULL, 'L' },
 		{ "config", required_argument, NULL, 'c' }, { "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -144,6 +146,20 @@ int cmd_feeds(int argc, char **argv)
 			f.max_bytes = strtoll(optarg, &end, 10);
 			if (*end || f.max_bytes < 1024) {
 				cli_fail("feeds", "--max-bytes must be at least 1024");
+				return 2;
+			}
+			break;
+		case 'n':
+			if (f.nindustries == 4 || strlen(optarg) >= sizeof(f.industries[0])) {
+				cli_fail("feeds", "at most 4 industries of up to 63 bytes");
+				return 2;
+			}
+			snprintf(f.industries[f.nindustries++], sizeof(f.industries[0]), "%s", optarg);
+			break;
+		case 'L':
+			f.lifetime_days = (int)strtol(optarg, &end, 10);
+			if (*end || *optarg == '\0' || f.lifetime_days < 1 || f.lifetime_days > 36500) {
+				cli_fail("feeds", "--lifetime must be 1-36500 days");
 				return 2;
 			}
 			break;

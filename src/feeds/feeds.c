@@ -76,6 +76,17 @@ int feed_def_check(struct feed_def *f, struct err *e)
 		return err_set(e, ERR_INVALID, "feed %s: --auth needs --secret-env (the variable holding the secret)", f->name);
 	if (f->max_bytes < 1024)
 		return err_set(e, ERR_INVALID, "feed %s: the size cap is below 1 KiB", f->name);
+	if (f->lifetime_days < 0 || f->lifetime_days > 36500)
+		return err_set(e, ERR_INVALID, "feed %s: --lifetime must be 1-36500 days", f->name);
+	for (int i = 0; i < f->nindustries; i++) {
+		size_t len = strlen(f->industries[i]);
+		if (len == 0 || strspn(f->industries[i], "abcdefghijklmnopqrstuvwxyz0123456789-") != len)
+			return err_set(e, ERR_INVALID, "feed %s: --industry takes a sector slug (e.g. financial-services)",
+				       f->name);
+		char slug[sizeof(f->industries[i])];
+		snprintf(slug, sizeof(slug), "%s", ioc_industry_canon(f->industries[i]));	/* may be the same string */
+		memcpy(f->industries[i], slug, sizeof(slug));
+	}
 	return 0;
 }
 
@@ -101,6 +112,11 @@ void feed_def_json(const struct feed_def *f, struct buf *out)
 	json_object_set_new(o, "user", json_string(f->user));
 	json_object_set_new(o, "secret_env", json_string(f->secret_env));
 	json_object_set_new(o, "max_bytes", json_integer(f->max_bytes));
+	json_t *ind = json_array();
+	for (int i = 0; i < f->nindustries; i++)
+		json_array_append_new(ind, json_string(f->industries[i]));
+	json_object_set_new(o, "industries", ind);
+	json_object_set_new(o, "lifetime_days", json_integer(f->lifetime_days));
 	char *s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
 	buf_puts(out, s);
 	free(s);
@@ -150,6 +166,11 @@ int feed_def_parse(const char *json, struct feed_def *f, struct err *e)
 	json_array_foreach(json_object_get(o, "tags"), i, t)
 		if (json_is_string(t) && f->ntags < FEED_TAGS_MAX)
 			snprintf(f->tags[f->ntags++], sizeof(f->tags[0]), "%s", json_string_value(t));
+	if (json_is_integer(json_object_get(o, "lifetime_days")))
+		f->lifetime_days = (int)json_integer_value(json_object_get(o, "lifetime_days"));
+	json_array_foreach(json_object_get(o, "industries"), i, t)
+		if (json_is_string(t) && f->nindustries < 4)
+			snprintf(f->industries[f->nindustries++], sizeof(f->industries[0]), "%s", json_string_value(t));
 	json_decref(o);
 	return feed_def_check(f, e);
 }
@@ -168,6 +189,9 @@ static void import_opts_of(const struct feed_def *f, struct import_opts *o)
 	o->defaults.origin = "feed";
 	for (int i = 0; i < f->ntags && i < 16; i++)
 		o->defaults.tags[o->defaults.ntags++] = f->tags[i];
+	for (int i = 0; i < f->nindustries; i++)
+		o->defaults.industries[o->defaults.nindustries++] = f->industries[i];
+	o->defaults.lifetime_days = f->lifetime_days;
 	o->feed_given = true;
 }
 

@@ -38,6 +38,10 @@ struct feed_def {
 	int ntags;
 	char tlp[16];			/* clear, green, amber, amber+strict, red; "" = clear */
 	char category[64];
+	char industries[4][64];		/* CISA sector slugs every value gets */
+	int nindustries;
+	int lifetime_days;		/* > 0: the feed's values expire this long after last seen,
+					 * in place of their type's lifetime */
 	bool snapshot;			/* each pull is the whole list (recorded; see docs/feeds.md) */
 	char collection[128];		/* TAXII: collection id or alias when url is a discovery or
 					 * API root URL */

@@ -24,6 +24,9 @@ void imp_input_init(struct ioc_input *in, const struct imp_defaults *d)
 	in->tlp = d->tlp;
 	for (size_t i = 0; i < d->ntags && i < IOC_MAX_TAGS; i++)
 		in->tags[in->ntags++] = d->tags[i];
+	for (size_t i = 0; i < d->nindustries && i < IOC_MAX_INDUSTRIES; i++)
+		in->industries[in->nindustries++] = d->industries[i];
+	in->lifetime_days = d->lifetime_days;
 }
 
 int imp_set_value(struct ioc_input *in, const char *v, size_t len, enum ioc_type t, struct arena *ar,

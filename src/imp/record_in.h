@@ -23,6 +23,9 @@ struct imp_defaults {
 	const char *feed, *category, *reference_url, *origin, *tlp;
 	const char *tags[16];
 	size_t ntags;
+	const char *industries[8];	/* canonical slugs */
+	size_t nindustries;
+	int lifetime_days;		/* > 0: in place of the type's lifetime */
 };
 
 /* Starts an input from the defaults (no value yet). */

@@ -54,7 +54,8 @@ struct ioc_input {
 	int score;			/* 0–100, or -1: the feed gave none */
 	char reliability;		/* the feed's Admiralty grade 'A'..'F'; 0 = 'C' */
 	int64_t first_seen, last_seen;	/* 0 = now */
-	int64_t valid_until;		/* 0 = last_seen + the type's lifetime */
+	int64_t valid_until;		/* 0 = last_seen + the lifetime */
+	int lifetime_days;		/* > 0: the source's lifetime in place of the type's */
 	const char *feed, *category, *reference_url, *origin;
 	const char *context;		/* NULL = none */
 	const char *tlp;		/* NULL = keep / "clear" */

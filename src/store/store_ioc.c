@@ -371,7 +371,7 @@ static int64_t expiry_for(struct store *s, const struct ioc_input *in, int64_t l
 {
 	if (in->valid_until > 0)
 		return in->valid_until;
-	int64_t days = s->cfg.lifetime_days[in->type];
+	int64_t days = in->lifetime_days > 0 ? in->lifetime_days : s->cfg.lifetime_days[in->type];
 	return days > 0 ? last + days * USEC_PER_DAY : 0;
 }
 

@@ -1,0 +1,73 @@
+"""A feed's industries and lifetime reach its values; the feeds' state is in /metrics."""
+import json
+import threading
+from datetime import datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+NO_SCHEDULE = "feed_check_interval: 0\naccess_log: ''\n"
+
+
+@pytest.fixture
+def publisher():
+    class H(BaseHTTPRequestHandler):
+        def log_message(self, *a):
+            pass
+
+        def do_GET(self):
+            body = b"203.0.113.77\nbad-actor.example.net\n" if self.path == "/list.txt" else b""
+            self.send_response(200 if body else 500)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), H)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{srv.server_address[1]}"
+    srv.shutdown()
+
+
+def when(s):
+    return datetime.fromisoformat(s.replace("Z", "+00:00"))
+
+
+def test_industries_and_lifetime_of_a_feed(make_cairn, publisher):
+    c = make_cairn(NO_SCHEDULE)
+    c.run("feeds", "add", "fin", "--url", publisher + "/list.txt", "--format", "txt",
+          "--industry", "finance", "--industry", "energy", "--lifetime", "3", "--config", c.config)
+    assert c.run("feeds", "run", "fin", "--config", c.config).stdout.startswith("feed fin: ok, read 2, new 2")
+    key = c.key("pro")
+    c.start()
+    found = c.get("/api/v1/iocs?industry=energy&type=domain", key).json()["data"]
+    rec = [d for d in found if d["value"] == "bad-actor.example.net"][0]
+    assert set(rec["industries"]) == {"financial-services", "energy"}
+    # Three days after it was last seen, not the domain type's 90.
+    assert when(rec["valid_until"]) - when(rec["last_seen"]) == timedelta(days=3)
+
+
+@pytest.mark.parametrize("args,reason", [
+    (["--lifetime", "0"], "--lifetime"),
+    (["--lifetime", "x"], "--lifetime"),
+    (["--industry", "Not A Slug"], "--industry"),
+    (["--industry", "a", "--industry", "b", "--industry", "c", "--industry", "d", "--industry", "e"], "industries"),
+])
+def test_bad_defaults_are_refused(make_cairn, args, reason):
+    c = make_cairn(NO_SCHEDULE)
+    p = c.run("feeds", "add", "x", "--url", "http://127.0.0.1:9/x", "--format", "txt", *args,
+              "--config", c.config, check=False)
+    assert p.returncode == 2 and reason in p.stderr and p.stderr.count("\n") == 1
+
+
+def test_feed_state_in_metrics(make_cairn, publisher):
+    c = make_cairn(NO_SCHEDULE)
+    c.run("feeds", "add", "good", "--url", publisher + "/list.txt", "--format", "txt", "--config", c.config)
+    c.run("feeds", "add", "broken", "--url", publisher + "/gone.txt", "--format", "txt", "--config", c.config)
+    c.run("feeds", "run", "--config", c.config, check=False)
+    c.start()
+    text = c.get("/metrics").text
+    assert 'cairn_feed_up{feed="good"} 1' in text
+    assert 'cairn_feed_up{feed="broken"} 0' in text
+    assert 'cairn_feed_failures_in_a_row{feed="broken"} 1' in text
+    last = [l for l in text.splitlines() if l.startswith('cairn_feed_last_success_timestamp_seconds{feed="good"}')]
+    assert last and int(last[0].split()[-1]) > 1_700_000_000
