@@ -202,7 +202,12 @@ int cmd_feeds(int argc, char **argv)
 		cli_fail("feeds", "%s", e.msg);
 		return 1;
 	}
-	int rc = 0;
+	int changed, rc = feeds_from_config(s, &cfg, &changed, &e);
+	if (rc) {
+		store_close(s);
+		cli_fail("feeds", "%s", e.msg);
+		return 1;
+	}
 	if (add) {
 		struct buf json = BUF_INIT;
 		feed_def_json(&f, &json);

@@ -8,6 +8,7 @@
 #include "api/api.h"
 #include "base/log.h"
 #include "cli/cli.h"
+#include "feeds/feeds.h"
 #include "http/http.h"
 #include "store/store.h"
 
@@ -107,6 +108,12 @@ int cmd_serve(int argc, char **argv)
 	struct store *s;
 	/* Open once here so migrations run before the workers start, and errors show early. */
 	if (store_open(&s, path, &cfg, 0, &e) != 0) {
+		cli_fail("serve", "%s", e.msg);
+		return 1;
+	}
+	int changed;
+	if (feeds_from_config(s, &cfg, &changed, &e) != 0) {
+		store_close(s);
 		cli_fail("serve", "%s", e.msg);
 		return 1;
 	}

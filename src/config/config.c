@@ -427,6 +427,94 @@ static int load_taxii(struct loader *l, yaml_node_t *map, struct taxii_conf *t)
 	return 0;
 }
 
+static int get_strlist(struct loader *l, yaml_node_t *v, const char *key, char (*out)[64], int max, int *n)
+{
+	if (v->type != YAML_SEQUENCE_NODE)
+		return fail(l, v, key, "expected a list of strings");
+	*n = 0;
+	for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+		yaml_node_t *sn = yaml_document_get_node(&l->doc, *it);
+		if (*n == max)
+			return fail(l, sn, key, "too many entries");
+		int rc = get_str(l, sn, key, out[*n], 64);
+		if (rc)
+			return rc;
+		(*n)++;
+	}
+	return 0;
+}
+
+static int load_feed(struct loader *l, yaml_node_t *map, int idx, struct feed_conf *f)
+{
+	char key[128];
+	snprintf(key, sizeof(key), "feeds[%d]", idx);
+	if (map->type != YAML_MAPPING_NODE)
+		return fail(l, map, key, "expected a mapping");
+	memset(f, 0, sizeof(*f));
+	f->confidence = -1;
+	f->line = (unsigned long)map->start_mark.line + 1;
+	FOR_PAIRS(l, map, p) {
+		yaml_node_t *k = yaml_document_get_node(&l->doc, p->key);
+		yaml_node_t *v = yaml_document_get_node(&l->doc, p->value);
+		const char *ks = scalar(k);
+		snprintf(key, sizeof(key), "feeds[%d].%s", idx, ks ? ks : "?");
+		int64_t iv = 0;
+		char tmp[32];
+		int rc;
+		if (ks == NULL)
+			rc = fail(l, k, key, "expected a key");
+		else if (!strcmp(ks, "name"))
+			rc = get_str(l, v, key, f->name, sizeof(f->name));
+		else if (!strcmp(ks, "url"))
+			rc = get_str(l, v, key, f->url, sizeof(f->url));
+		else if (!strcmp(ks, "format"))
+			rc = get_str(l, v, key, f->format, sizeof(f->format));
+		else if (!strcmp(ks, "interval")) {
+			rc = get_int(l, v, key, 60, 366LL * 86400, &f->interval_s);
+		} else if (!strcmp(ks, "type"))
+			rc = get_str(l, v, key, f->type, sizeof(f->type));
+		else if (!strcmp(ks, "confidence")) {
+			rc = get_int(l, v, key, 0, 100, &iv);
+			f->confidence = (int)iv;
+		} else if (!strcmp(ks, "reliability")) {
+			rc = get_str(l, v, key, tmp, sizeof(tmp));
+			if (rc == 0 && (strlen(tmp) != 1 || tmp[0] < 'A' || tmp[0] > 'F'))
+				rc = fail(l, v, key, "expected a grade from A to F");
+			f->reliability = tmp[0];
+		} else if (!strcmp(ks, "tags"))
+			rc = get_strlist(l, v, key, f->tags, 8, &f->ntags);
+		else if (!strcmp(ks, "tlp"))
+			rc = get_str(l, v, key, f->tlp, sizeof(f->tlp));
+		else if (!strcmp(ks, "category"))
+			rc = get_str(l, v, key, f->category, sizeof(f->category));
+		else if (!strcmp(ks, "industries"))
+			rc = get_strlist(l, v, key, f->industries, 4, &f->nindustries);
+		else if (!strcmp(ks, "lifetime")) {
+			rc = get_int(l, v, key, 1, 36500, &iv);
+			f->lifetime_days = (int)iv;
+		} else if (!strcmp(ks, "snapshot"))
+			rc = get_bool(l, v, key, &f->snapshot);
+		else if (!strcmp(ks, "collection"))
+			rc = get_str(l, v, key, f->collection, sizeof(f->collection));
+		else if (!strcmp(ks, "auth"))
+			rc = get_str(l, v, key, f->auth, sizeof(f->auth));
+		else if (!strcmp(ks, "user"))
+			rc = get_str(l, v, key, f->user, sizeof(f->user));
+		else if (!strcmp(ks, "secret_env"))
+			rc = get_str(l, v, key, f->secret_env, sizeof(f->secret_env));
+		else if (!strcmp(ks, "max_bytes"))
+			rc = get_int(l, v, key, 1024, 1LL << 40, &f->max_bytes);
+		else
+			rc = fail(l, k, key, "unknown key");
+		if (rc)
+			return rc;
+	}
+	snprintf(key, sizeof(key), "feeds[%d]", idx);
+	if (!f->name[0] || !f->url[0] || !f->format[0])
+		return fail(l, map, key, "a feed needs a name, a url and a format");
+	return 0;
+}
+
 static int load_root(struct loader *l, struct config *c, yaml_node_t *root)
 {
 	char key[128];
@@ -519,6 +607,23 @@ static int load_root(struct loader *l, struct config *c, yaml_node_t *root)
 				if (rc)
 					return rc;
 			}
+		} else if (!strcmp(ks, "feeds")) {
+			if (v->type != YAML_SEQUENCE_NODE)
+				return fail(l, v, key, "expected a list of feeds");
+			c->nfeeds = 0;
+			c->feeds_given = true;
+			for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+				if (c->nfeeds == CONFIG_FEEDS_MAX)
+					return fail(l, v, key, "more than 64 feeds");
+				rc = load_feed(l, yaml_document_get_node(&l->doc, *it), c->nfeeds, &c->feeds[c->nfeeds]);
+				if (rc)
+					return rc;
+				for (int j = 0; j < c->nfeeds; j++)
+					if (!strcmp(c->feeds[j].name, c->feeds[c->nfeeds].name))
+						return fail(l, yaml_document_get_node(&l->doc, *it), key, "two feeds share a name");
+				c->nfeeds++;
+			}
+			rc = 0;
 		} else if (!strcmp(ks, "feed_check_interval")) {
 			rc = get_int(l, v, key, 0, 86400, &c->feed_check_s);
 		} else if (!strcmp(ks, "taxii")) {

@@ -57,6 +57,31 @@ struct collection_conf {
 	int read_tier, write_tier;	/* the lowest tiers that read and write it */
 };
 
+/* A feed defined in the configuration (`feeds:`), as `cairn feeds add` would define it. */
+struct feed_conf {
+	char name[64];
+	char url[1024];
+	char format[8];
+	int64_t interval_s;		/* 0 = the default */
+	char type[24];
+	int confidence;			/* -1 = none */
+	char reliability;		/* 0 = C */
+	char tags[8][64];
+	int ntags;
+	char tlp[16];
+	char category[64];
+	char industries[4][64];
+	int nindustries;
+	int lifetime_days;
+	bool snapshot;
+	char collection[128];
+	char auth[8];
+	char user[128];
+	char secret_env[64];
+	int64_t max_bytes;		/* 0 = the default */
+	unsigned long line;		/* where it is defined, for errors */
+};
+
 struct taxii_conf {
 	char title[128];
 	char description[CONFIG_STR_MAX];
@@ -94,6 +119,9 @@ struct config {
 	int default_score;		/* score of an indicator a feed gives none for */
 	struct taxii_conf taxii;
 	int64_t feed_check_s;		/* `cairn serve` looks for feeds due this often; 0 = never */
+	struct feed_conf feeds[CONFIG_FEEDS_MAX];	/* the `feeds:` section */
+	int nfeeds;
+	bool feeds_given;		/* the file has a `feeds:` section (even an empty one) */
 };
 
 void config_defaults(struct config *c);

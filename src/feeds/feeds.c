@@ -117,6 +117,8 @@ void feed_def_json(const struct feed_def *f, struct buf *out)
 		json_array_append_new(ind, json_string(f->industries[i]));
 	json_object_set_new(o, "industries", ind);
 	json_object_set_new(o, "lifetime_days", json_integer(f->lifetime_days));
+	if (f->from_config)
+		json_object_set_new(o, "from_config", json_true());
 	char *s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
 	buf_puts(out, s);
 	free(s);
@@ -161,6 +163,7 @@ int feed_def_parse(const char *json, struct feed_def *f, struct err *e)
 	if (g && *g)
 		f->reliability = *g;
 	f->snapshot = json_is_true(json_object_get(o, "snapshot"));
+	f->from_config = json_is_true(json_object_get(o, "from_config"));
 	size_t i;
 	json_t *t;
 	json_array_foreach(json_object_get(o, "tags"), i, t)
@@ -585,5 +588,105 @@ int feeds_run_due(struct store *s, const struct config *cfg, int64_t now, int *r
 			(*ran)++;
 	}
 	free(d.names);
+	return rc;
+}
+
+/* ---- the configuration's feeds ---- */
+
+static void def_of_conf(const struct feed_conf *c, struct feed_def *f)
+{
+	feed_def_init(f);
+	snprintf(f->name, sizeof(f->name), "%s", c->name);
+	snprintf(f->url, sizeof(f->url), "%s", c->url);
+	snprintf(f->format, sizeof(f->format), "%s", c->format);
+	if (c->interval_s)
+		f->interval_s = c->interval_s;
+	snprintf(f->type, sizeof(f->type), "%s", c->type);
+	f->confidence = c->confidence;
+	if (c->reliability)
+		f->reliability = c->reliability;
+	for (int i = 0; i < c->ntags && i < FEED_TAGS_MAX; i++)
+		snprintf(f->tags[f->ntags++], sizeof(f->tags[0]), "%s", c->tags[i]);
+	snprintf(f->tlp, sizeof(f->tlp), "%s", c->tlp);
+	snprintf(f->category, sizeof(f->category), "%s", c->category);
+	for (int i = 0; i < c->nindustries && i < 4; i++)
+		snprintf(f->industries[f->nindustries++], sizeof(f->industries[0]), "%s", c->industries[i]);
+	f->lifetime_days = c->lifetime_days;
+	f->snapshot = c->snapshot;
+	snprintf(f->collection, sizeof(f->collection), "%s", c->collection);
+	snprintf(f->auth, sizeof(f->auth), "%s", c->auth);
+	snprintf(f->user, sizeof(f->user), "%s", c->user);
+	snprintf(f->secret_env, sizeof(f->secret_env), "%s", c->secret_env);
+	if (c->max_bytes)
+		f->max_bytes = c->max_bytes;
+	f->from_config = true;
+}
+
+struct stored {
+	char name[FEED_NAME_MAX];
+	char *def;
+	bool from_config;
+};
+
+struct stored_list {
+	struct stored *v;
+	size_t n;
+};
+
+static int keep_stored(void *ctx, const struct feed_row *r)
+{
+	struct stored_list *l = ctx;
+	l->v = xrealloc(l->v, (l->n + 1) * sizeof(*l->v));
+	struct stored *st = &l->v[l->n++];
+	snprintf(st->name, sizeof(st->name), "%s", r->name);
+	st->def = xstrdup(r->def);
+	json_t *o = json_loads(r->def, 0, NULL);
+	st->from_config = json_is_true(json_object_get(o, "from_config"));
+	json_decref(o);
+	return 0;
+}
+
+int feeds_from_config(struct store *s, const struct config *cfg, int *changed, struct err *e)
+{
+	*changed = 0;
+	if (!cfg->feeds_given)
+		return 0;
+	struct stored_list l = { NULL, 0 };
+	int rc = store_feed_def_list(s, NULL, keep_stored, &l, e);
+	for (int i = 0; rc == 0 && i < cfg->nfeeds; i++) {
+		struct feed_def f;
+		def_of_conf(&cfg->feeds[i], &f);
+		struct err ce = { 0 };
+		if (feed_def_check(&f, &ce) != 0) {
+			rc = err_set(e, ERR_INVALID, "configuration line %lu: %s", cfg->feeds[i].line, ce.msg);
+			break;
+		}
+		struct buf json = BUF_INIT;
+		feed_def_json(&f, &json);
+		const struct stored *old = NULL;
+		for (size_t j = 0; j < l.n; j++)
+			if (!strcmp(l.v[j].name, f.name))
+				old = &l.v[j];
+		if (old && !old->from_config)
+			rc = err_set(e, ERR_CONFLICT, "configuration line %lu: feed %s exists already (cairn feeds add);"
+				     " remove it or rename the configured one", cfg->feeds[i].line, f.name);
+		else if (old && strcmp(old->def, json.data))
+			rc = store_feed_def_update(s, f.name, json.data, e), (*changed)++;
+		else if (!old)
+			rc = store_feed_def_add(s, f.name, json.data, time_now_us(), e), (*changed)++;
+		buf_cleanup(&json);
+	}
+	for (size_t j = 0; rc == 0 && j < l.n; j++) {
+		bool kept = false;
+		for (int i = 0; i < cfg->nfeeds; i++)
+			kept = kept || !strcmp(cfg->feeds[i].name, l.v[j].name);
+		if (l.v[j].from_config && !kept) {
+			rc = store_feed_def_remove(s, l.v[j].name, e);
+			(*changed)++;
+		}
+	}
+	for (size_t j = 0; j < l.n; j++)
+		free(l.v[j].def);
+	free(l.v);
 	return rc;
 }

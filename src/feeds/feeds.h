@@ -49,6 +49,7 @@ struct feed_def {
 	char user[128];			/* basic */
 	char secret_env[64];		/* the environment variable holding the password or token */
 	int64_t max_bytes;		/* answer size cap; default 512 MiB */
+	bool from_config;		/* defined in the configuration's `feeds:` section */
 };
 
 /* Defaults, then validation: name, URL scheme, format, grade, TLP, type. */
@@ -74,6 +75,15 @@ struct feed_result {
  * the store failed. */
 int feed_run(struct store *s, const struct config *cfg, const char *name, int64_t now,
 	     struct feed_result *r, struct err *e) CAIRN_MUST_USE;
+
+/*
+ * Makes the stored feeds agree with the configuration's `feeds:` section (when the file has
+ * one): each feed it defines is added or its definition replaced (its pull state kept), and
+ * a feed that came from the configuration but is no longer in it is removed (its indicators
+ * stay). Feeds added with `cairn feeds add` are left alone; a configured feed may not take the
+ * name of one. *changed gets how many feeds were added, replaced or removed.
+ */
+int feeds_from_config(struct store *s, const struct config *cfg, int *changed, struct err *e) CAIRN_MUST_USE;
 
 /* A flag that, once true, aborts pulls in flight (a stopping server sets it). */
 void feeds_set_abort(const bool *flag);

@@ -235,6 +235,8 @@ struct feed_row {
 /* ERR_CONFLICT when a feed of that name exists. */
 int store_feed_def_add(struct store *s, const char *name, const char *def_json, int64_t now,
 		       struct err *e) CAIRN_MUST_USE;
+/* Replaces a feed's definition, keeping its pull state. ERR_NOT_FOUND when absent. */
+int store_feed_def_update(struct store *s, const char *name, const char *def_json, struct err *e) CAIRN_MUST_USE;
 /* ERR_NOT_FOUND when absent. The feed's indicators stay. */
 int store_feed_def_remove(struct store *s, const char *name, struct err *e) CAIRN_MUST_USE;
 typedef int (*feed_row_cb)(void *ctx, const struct feed_row *r);

@@ -35,6 +35,19 @@ int store_feed_def_add(struct store *s, const char *name, const char *def_json, 
 	return rc;
 }
 
+int store_feed_def_update(struct store *s, const char *name, const char *def_json, struct err *e)
+{
+	sqlite3_stmt *st = stmt_sql(s, "UPDATE feed_defs SET def = ?2 WHERE name = ?1", e);
+	if (st == NULL)
+		return ERR_DB;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, def_json, -1, SQLITE_TRANSIENT);
+	int rc = step_write(s, st, e, "updating a feed");
+	if (rc == 0 && sqlite3_changes(s->db) == 0)
+		return err_set(e, ERR_NOT_FOUND, "no feed named '%s'", name);
+	return rc;
+}
+
 int store_feed_def_remove(struct store *s, const char *name, struct err *e)
 {
 	sqlite3_stmt *st = stmt_sql(s, "DELETE FROM feed_defs WHERE name = ?1", e);

@@ -71,3 +71,45 @@ def test_feed_state_in_metrics(make_cairn, publisher):
     assert 'cairn_feed_failures_in_a_row{feed="broken"} 1' in text
     last = [l for l in text.splitlines() if l.startswith('cairn_feed_last_success_timestamp_seconds{feed="good"}')]
     assert last and int(last[0].split()[-1]) > 1_700_000_000
+
+
+def test_feeds_section_of_the_configuration(make_cairn, publisher):
+    conf = NO_SCHEDULE + f"""feeds:
+  - name: conf-feed
+    url: {publisher}/list.txt
+    format: txt
+    interval: 3600
+    reliability: B
+    tags: [from-config]
+    industries: [energy]
+"""
+    c = make_cairn(conf)
+    c.run("feeds", "add", "manual", "--url", publisher + "/list.txt", "--format", "txt", "--config", c.config)
+    listed = c.run("feeds", "list", "--config", c.config).stdout
+    assert "conf-feed  txt" in listed and "reliability B" in listed and "manual  txt" in listed
+    out = c.run("feeds", "run", "conf-feed", "--config", c.config).stdout
+    assert out.startswith("feed conf-feed: ok, read 2")
+    # A changed definition replaces the stored one, keeping its state; a removed one goes,
+    # and the feed added by hand stays.
+    c.config.write_text(conf.replace("reliability: B", "reliability: A"))
+    listed = c.run("feeds", "list", "--config", c.config).stdout
+    assert "reliability A" in listed and "(ok)" in listed
+    c.config.write_text(NO_SCHEDULE + "feeds: []\n")
+    listed = c.run("feeds", "list", "--config", c.config).stdout
+    assert "conf-feed" not in listed and "manual" in listed
+    # A configured feed may not take the name of one added by hand.
+    c.config.write_text(NO_SCHEDULE + f"feeds:\n  - name: manual\n    url: {publisher}/x\n    format: txt\n")
+    p = c.run("feeds", "list", "--config", c.config, check=False)
+    assert p.returncode == 1 and "exists already" in p.stderr
+
+
+@pytest.mark.parametrize("body,reason", [
+    ("feeds:\n  - name: x\n    url: http://h/x\n", "feeds[0]: a feed needs a name, a url and a format"),
+    ("feeds:\n  - name: x\n    url: http://h/x\n    format: txt\n    colour: red\n", "feeds[0].colour: unknown key"),
+    ("feeds:\n  - name: x\n    url: http://h/x\n    format: txt\n    reliability: Z\n", "feeds[0].reliability"),
+    ("feeds:\n  - name: x\n    url: ftp://h/x\n    format: txt\n", "http:// or https://"),
+])
+def test_bad_feeds_in_the_configuration(make_cairn, body, reason):
+    c = make_cairn(NO_SCHEDULE + body)
+    p = c.run("feeds", "list", "--config", c.config, check=False)
+    assert p.returncode != 0 and reason in p.stderr and p.stderr.count("\n") == 1
