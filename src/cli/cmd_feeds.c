@@ -12,7 +12,7 @@ static const char usage[] =
 	"usage: cairn feeds add NAME --url URL --format txt|csv|json|stix|taxii [--interval 1h]\n"
 	"                 [--type T] [--confidence N] [--reliability A-F] [--snapshot] [--tag T]...\n"
 	"                 [--tlp LEVEL] [--category C] [--industry SLUG]... [--lifetime DAYS]\n"
-	"                 [--collection ID|ALIAS]\n"
+	"                 [--collection ID|ALIAS] [--map FIELD=COLUMN]...\n"
 	"                 [--auth basic|bearer|header --secret-env VAR [--user U]] [--max-bytes N]\n"
 	"       cairn feeds list\n"
 	"       cairn feeds remove NAME\n"
@@ -89,6 +89,7 @@ int cmd_feeds(int argc, char **argv)
 		{ "secret-env", required_argument, NULL, 'e' }, { "user", required_argument, NULL, 'U' },
 		{ "max-bytes", required_argument, NULL, 'm' }, { "db", required_argument, NULL, 'd' },
 		{ "industry", required_argument, NULL, 'n' }, { "lifetime", required_argument, NULL, 'L' },
+		{ "map", required_argument, NULL, 'M' },
 		{ "config", required_argument, NULL, 'c' }, { "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -163,6 +164,18 @@ int cmd_feeds(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'M': {
+			const char *eq = strchr(optarg, '=');
+			char field[32];
+			snprintf(field, sizeof(field), "%.*s", eq ? (int)(eq - optarg) : 0, optarg);
+			int fi = eq ? import_field_from_name(field) : -1;
+			if (fi < 0 || eq[1] == '\0' || strlen(eq + 1) >= sizeof(f.map[0])) {
+				cli_fail("feeds", "--map takes FIELD=COLUMN (as cairn import --map)");
+				return 2;
+			}
+			snprintf(f.map[fi], sizeof(f.map[0]), "%s", eq + 1);
+			break;
+		}
 		case 'd': db = optarg; break;
 		case 'c': config = optarg; break;
 		case 'h': fputs(usage, stdout); return 0;

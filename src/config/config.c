@@ -504,6 +504,20 @@ static int load_feed(struct loader *l, yaml_node_t *map, int idx, struct feed_co
 			rc = get_str(l, v, key, f->secret_env, sizeof(f->secret_env));
 		else if (!strcmp(ks, "max_bytes"))
 			rc = get_int(l, v, key, 1024, 1LL << 40, &f->max_bytes);
+		else if (!strcmp(ks, "map")) {
+			/* FIELD: COLUMN pairs; the fields are checked where feeds are read. */
+			if (v->type != YAML_MAPPING_NODE)
+				return fail(l, v, key, "expected a mapping of field: column");
+			f->nmap = 0;
+			rc = 0;
+			FOR_PAIRS(l, v, q) {
+				const char *fk = scalar(yaml_document_get_node(&l->doc, q->key));
+				const char *fv = scalar(yaml_document_get_node(&l->doc, q->value));
+				if (fk == NULL || fv == NULL || f->nmap == 12 || strlen(fk) + strlen(fv) + 2 > sizeof(f->map[0]))
+					return fail(l, v, key, "expected up to 12 short field: column pairs");
+				snprintf(f->map[f->nmap++], sizeof(f->map[0]), "%s=%s", fk, fv);
+			}
+		}
 		else
 			rc = fail(l, k, key, "unknown key");
 		if (rc)

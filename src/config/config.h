@@ -79,6 +79,8 @@ struct feed_conf {
 	char user[128];
 	char secret_env[64];
 	int64_t max_bytes;		/* 0 = the default */
+	char map[12][96];		/* CSV: "FIELD=COLUMN", as --map takes them */
+	int nmap;
 	unsigned long line;		/* where it is defined, for errors */
 };
 

@@ -76,6 +76,9 @@ int feed_def_check(struct feed_def *f, struct err *e)
 		return err_set(e, ERR_INVALID, "feed %s: --auth needs --secret-env (the variable holding the secret)", f->name);
 	if (f->max_bytes < 1024)
 		return err_set(e, ERR_INVALID, "feed %s: the size cap is below 1 KiB", f->name);
+	for (int i = 0; i < F_FIELD_COUNT; i++)
+		if (f->map[i][0] && strcmp(f->format, "csv"))
+			return err_set(e, ERR_INVALID, "feed %s: --map is for csv feeds", f->name);
 	if (f->lifetime_days < 0 || f->lifetime_days > 36500)
 		return err_set(e, ERR_INVALID, "feed %s: --lifetime must be 1-36500 days", f->name);
 	for (int i = 0; i < f->nindustries; i++) {
@@ -119,6 +122,11 @@ void feed_def_json(const struct feed_def *f, struct buf *out)
 	json_object_set_new(o, "lifetime_days", json_integer(f->lifetime_days));
 	if (f->from_config)
 		json_object_set_new(o, "from_config", json_true());
+	json_t *map = json_object();
+	for (int i = 0; i < F_FIELD_COUNT; i++)
+		if (f->map[i][0])
+			json_object_set_new(map, import_field_name(i), json_string(f->map[i]));
+	json_object_set_new(o, "map", map);
 	char *s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
 	buf_puts(out, s);
 	free(s);
@@ -164,6 +172,13 @@ int feed_def_parse(const char *json, struct feed_def *f, struct err *e)
 		f->reliability = *g;
 	f->snapshot = json_is_true(json_object_get(o, "snapshot"));
 	f->from_config = json_is_true(json_object_get(o, "from_config"));
+	const char *mk;
+	json_t *mv;
+	json_object_foreach(json_object_get(o, "map"), mk, mv) {
+		int fi = import_field_from_name(mk);
+		if (fi >= 0 && json_is_string(mv))
+			snprintf(f->map[fi], sizeof(f->map[fi]), "%s", json_string_value(mv));
+	}
 	size_t i;
 	json_t *t;
 	json_array_foreach(json_object_get(o, "tags"), i, t)
@@ -195,6 +210,8 @@ static void import_opts_of(const struct feed_def *f, struct import_opts *o)
 	for (int i = 0; i < f->nindustries; i++)
 		o->defaults.industries[o->defaults.nindustries++] = f->industries[i];
 	o->defaults.lifetime_days = f->lifetime_days;
+	for (int i = 0; i < F_FIELD_COUNT; i++)
+		o->map[i] = f->map[i][0] ? f->map[i] : NULL;
 	o->feed_given = true;
 }
 
@@ -619,6 +636,14 @@ static void def_of_conf(const struct feed_conf *c, struct feed_def *f)
 	snprintf(f->secret_env, sizeof(f->secret_env), "%s", c->secret_env);
 	if (c->max_bytes)
 		f->max_bytes = c->max_bytes;
+	for (int i = 0; i < c->nmap; i++) {
+		const char *eq = strchr(c->map[i], '=');
+		char field[32];
+		snprintf(field, sizeof(field), "%.*s", eq ? (int)(eq - c->map[i]) : 0, c->map[i]);
+		int fi = eq ? import_field_from_name(field) : -1;
+		if (fi >= 0)
+			snprintf(f->map[fi], sizeof(f->map[fi]), "%s", eq + 1);
+	}
 	f->from_config = true;
 }
 

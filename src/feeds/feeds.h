@@ -20,6 +20,7 @@
 #include "base/buf.h"
 #include "base/err.h"
 #include "config/config.h"
+#include "imp/importer.h"
 #include "store/store.h"
 
 #define FEED_NAME_MAX 64
@@ -50,6 +51,7 @@ struct feed_def {
 	char secret_env[64];		/* the environment variable holding the password or token */
 	int64_t max_bytes;		/* answer size cap; default 512 MiB */
 	bool from_config;		/* defined in the configuration's `feeds:` section */
+	char map[F_FIELD_COUNT][64];	/* CSV: the column each field is read from (--map) */
 };
 
 /* Defaults, then validation: name, URL scheme, format, grade, TLP, type. */

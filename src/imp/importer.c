@@ -29,6 +29,11 @@ int import_field_from_name(const char *s)
 	return -1;
 }
 
+const char *import_field_name(int f)
+{
+	return f >= 0 && f < F_FIELD_COUNT ? field_names[f] : "";
+}
+
 const char *import_format_name(enum import_format f)
 {
 	static const char *const n[] = { "auto", "txt", "csv", "json", "stix", "misp" };

@@ -92,6 +92,7 @@ int import_input(struct store *s, struct input *in, enum import_format f, bool n
 		 const struct import_opts *o, struct import_result *r, struct err *e) CAIRN_MUST_USE;
 
 int import_field_from_name(const char *s);	/* -1 when unknown */
+const char *import_field_name(int f);		/* the name --map takes */
 const char *import_format_name(enum import_format f);
 
 #endif

@@ -16,7 +16,10 @@ def publisher():
             pass
 
         def do_GET(self):
-            body = b"203.0.113.77\nbad-actor.example.net\n" if self.path == "/list.txt" else b""
+            bodies = {"/list.txt": b"203.0.113.77\nbad-actor.example.net\n",
+                      "/odd.csv": b"# an export with its own column names\nthing,how_sure\n"
+                                  b"odd-one.example.org,90\nodd-two.example.org,20\n"}
+            body = bodies.get(self.path, b"")
             self.send_response(200 if body else 500)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
@@ -113,3 +116,22 @@ def test_bad_feeds_in_the_configuration(make_cairn, body, reason):
     c = make_cairn(NO_SCHEDULE + body)
     p = c.run("feeds", "list", "--config", c.config, check=False)
     assert p.returncode != 0 and reason in p.stderr and p.stderr.count("\n") == 1
+
+
+def test_csv_feed_with_a_column_map(make_cairn, publisher):
+    c = make_cairn(NO_SCHEDULE)
+    p = c.run("feeds", "add", "odd", "--url", publisher + "/odd.csv", "--format", "csv", "--config", c.config)
+    p = c.run("feeds", "run", "odd", "--config", c.config, check=False)
+    assert "new 2" not in p.stdout   # no column cairn knows as the value
+    c.run("feeds", "remove", "odd", "--config", c.config)
+    c.run("feeds", "add", "odd", "--url", publisher + "/odd.csv", "--format", "csv",
+          "--map", "value=thing", "--map", "confidence=how_sure", "--config", c.config)
+    assert c.run("feeds", "run", "odd", "--config", c.config).stdout.startswith("feed odd: ok, read 2, new 2")
+    rec = json.loads(c.run("lookup", "odd-one.example.org").stdout)
+    assert rec["found"] and rec["score"] >= 85
+    p = c.run("feeds", "add", "bad", "--url", publisher + "/odd.csv", "--format", "txt", "--map", "value=thing",
+              "--config", c.config, check=False)
+    assert p.returncode == 2 and "--map is for csv feeds" in p.stderr
+    p = c.run("feeds", "add", "bad", "--url", publisher + "/odd.csv", "--format", "csv", "--map", "colour=x",
+              "--config", c.config, check=False)
+    assert p.returncode == 2 and "--map takes FIELD=COLUMN" in p.stderr
