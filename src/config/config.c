@@ -529,6 +529,37 @@ static int load_feed(struct loader *l, yaml_node_t *map, int idx, struct feed_co
 	return 0;
 }
 
+/* A per-type value: decay_speed.T, grace_days.T or lifetimes.T. */
+static int load_type_value(struct loader *l, yaml_node_t *v, const char *map, const char *key,
+			   enum ioc_type t, struct config *c)
+{
+	if (!strcmp(map, "decay_speed"))
+		return get_real(l, v, key, 0.1, 10, &c->decay_speed[t]);
+	if (!strcmp(map, "grace_days"))
+		return get_int(l, v, key, 0, 3650, &c->grace_days[t]);
+	return get_int(l, v, key, 0, 36500, &c->lifetime_days[t]);
+}
+
+/* A mapping from indicator types to values (map is its key in the file). */
+static int load_type_map(struct loader *l, yaml_node_t *v, const char *map, struct config *c)
+{
+	char key[128];
+	if (v->type != YAML_MAPPING_NODE)
+		return fail(l, v, map, "expected a mapping");
+	FOR_PAIRS(l, v, q) {
+		yaml_node_t *k2 = yaml_document_get_node(&l->doc, q->key);
+		const char *k2s = scalar(k2);
+		enum ioc_type t = k2s ? ioc_type_from_name(k2s, strlen(k2s)) : IOC_NONE;
+		snprintf(key, sizeof(key), "%s.%s", map, k2s ? k2s : "?");
+		if (t == IOC_NONE)
+			return fail(l, k2, key, "unknown indicator type");
+		int rc = load_type_value(l, yaml_document_get_node(&l->doc, q->value), map, key, t, c);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
 static int load_root(struct loader *l, struct config *c, yaml_node_t *root)
 {
 	char key[128];
@@ -642,51 +673,8 @@ static int load_root(struct loader *l, struct config *c, yaml_node_t *root)
 			rc = get_int(l, v, key, 0, 86400, &c->feed_check_s);
 		} else if (!strcmp(ks, "taxii")) {
 			rc = load_taxii(l, v, &c->taxii);
-		} else if (!strcmp(ks, "decay_speed")) {
-			if (v->type != YAML_MAPPING_NODE)
-				return fail(l, v, key, "expected a mapping");
-			FOR_PAIRS(l, v, q) {
-				yaml_node_t *k2 = yaml_document_get_node(&l->doc, q->key);
-				const char *k2s = scalar(k2);
-				enum ioc_type t = k2s ? ioc_type_from_name(k2s, strlen(k2s)) : IOC_NONE;
-				snprintf(key, sizeof(key), "decay_speed.%s", k2s ? k2s : "?");
-				if (t == IOC_NONE)
-					return fail(l, k2, key, "unknown indicator type");
-				rc = get_real(l, yaml_document_get_node(&l->doc, q->value), key, 0.1, 10,
-					      &c->decay_speed[t]);
-				if (rc)
-					return rc;
-			}
-		} else if (!strcmp(ks, "grace_days")) {
-			if (v->type != YAML_MAPPING_NODE)
-				return fail(l, v, key, "expected a mapping");
-			FOR_PAIRS(l, v, q) {
-				yaml_node_t *k2 = yaml_document_get_node(&l->doc, q->key);
-				const char *k2s = scalar(k2);
-				enum ioc_type t = k2s ? ioc_type_from_name(k2s, strlen(k2s)) : IOC_NONE;
-				snprintf(key, sizeof(key), "grace_days.%s", k2s ? k2s : "?");
-				if (t == IOC_NONE)
-					return fail(l, k2, key, "unknown indicator type");
-				rc = get_int(l, yaml_document_get_node(&l->doc, q->value), key, 0, 3650,
-					     &c->grace_days[t]);
-				if (rc)
-					return rc;
-			}
-		} else if (!strcmp(ks, "lifetimes")) {
-			if (v->type != YAML_MAPPING_NODE)
-				return fail(l, v, key, "expected a mapping");
-			FOR_PAIRS(l, v, q) {
-				yaml_node_t *k2 = yaml_document_get_node(&l->doc, q->key);
-				const char *k2s = scalar(k2);
-				enum ioc_type t = k2s ? ioc_type_from_name(k2s, strlen(k2s)) : IOC_NONE;
-				snprintf(key, sizeof(key), "lifetimes.%s", k2s ? k2s : "?");
-				if (t == IOC_NONE)
-					return fail(l, k2, key, "unknown indicator type");
-				rc = get_int(l, yaml_document_get_node(&l->doc, q->value), key, 0, 36500,
-					     &c->lifetime_days[t]);
-				if (rc)
-					return rc;
-			}
+		} else if (!strcmp(ks, "decay_speed") || !strcmp(ks, "grace_days") || !strcmp(ks, "lifetimes")) {
+			rc = load_type_map(l, v, ks, c);
 		} else {
 			rc = fail(l, k, key, "unknown key");
 		}
