@@ -6,6 +6,8 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "config/yaml_value.h"
+
 static const char *const tier_names[TIER_COUNT] = { "free", "pro", "admin" };
 static const char *const scope_names[SCOPE_COUNT] = {
 	"read:iocs", "read:stix", "read:sigma", "read:misp", "read:cef",
@@ -169,27 +171,13 @@ static int fail(struct loader *l, yaml_node_t *n, const char *key, const char *w
 
 static const char *scalar(yaml_node_t *n)
 {
-	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
+	return config_yaml_scalar(n);
 }
 
-static int get_int(struct loader *l, yaml_node_t *n, const char *key, int64_t lo, int64_t hi,
-		   int64_t *out)
+static int get_int(struct loader *l, yaml_node_t *n, const char *key, int64_t lo, int64_t hi, int64_t *out)
 {
-	const char *s = scalar(n);
-	if (s == NULL || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
-		return fail(l, n, key, "expected an integer");
-	char *end;
-	errno = 0;
-	long long v = strtoll(s, &end, 10);
-	if (errno || end == s || *end != '\0')
-		return fail(l, n, key, "expected an integer");
-	if (v < lo || v > hi) {
-		char why[96];
-		snprintf(why, sizeof(why), "must be between %lld and %lld", (long long)lo, (long long)hi);
-		return fail(l, n, key, why);
-	}
-	*out = v;
-	return 0;
+	char why[96];
+	return config_yaml_int(n, lo, hi, out, why, sizeof(why)) ? fail(l, n, key, why) : 0;
 }
 
 /* A decimal number in [lo, hi]. */
@@ -214,18 +202,8 @@ static int get_real(struct loader *l, yaml_node_t *n, const char *key, double lo
 
 static int get_bool(struct loader *l, yaml_node_t *n, const char *key, bool *out)
 {
-	const char *s = scalar(n);
-	if (s && n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE) {
-		if (!strcmp(s, "true") || !strcmp(s, "yes") || !strcmp(s, "on")) {
-			*out = true;
-			return 0;
-		}
-		if (!strcmp(s, "false") || !strcmp(s, "no") || !strcmp(s, "off")) {
-			*out = false;
-			return 0;
-		}
-	}
-	return fail(l, n, key, "expected true or false");
+	char why[64];
+	return config_yaml_bool(n, out, why, sizeof(why)) ? fail(l, n, key, why) : 0;
 }
 
 static int get_str(struct loader *l, yaml_node_t *n, const char *key, char *out, size_t cap)

@@ -14,6 +14,7 @@
 
 #include "base/timeutil.h"
 #include "base/xmalloc.h"
+#include "config/yaml_value.h"
 #include "sync/sync_out.h"
 
 bool sync_es_credentials(struct sync_es_opts *es, const char *user, const char *password_env,
@@ -58,7 +59,7 @@ static yaml_node_t *node(struct loader *l, int id)
 
 static const char *scalar(const yaml_node_t *n)
 {
-	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
+	return config_yaml_scalar(n);
 }
 
 /* A string value, copied into the config (it outlives the YAML document). */
@@ -77,37 +78,14 @@ static int get_str(struct loader *l, yaml_node_t *n, const char *key, const char
 
 static int get_int(struct loader *l, yaml_node_t *n, const char *key, int64_t lo, int64_t hi, int64_t *out)
 {
-	const char *s = scalar(n);
-	if (s == NULL || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
-		return fail(l, n, key, "expected an integer");
-	char *end;
-	errno = 0;
-	long long v = strtoll(s, &end, 10);
-	if (errno || end == s || *end != '\0')
-		return fail(l, n, key, "expected an integer");
-	if (v < lo || v > hi) {
-		char why[96];
-		snprintf(why, sizeof(why), "must be between %lld and %lld", (long long)lo, (long long)hi);
-		return fail(l, n, key, why);
-	}
-	*out = v;
-	return 0;
+	char why[96];
+	return config_yaml_int(n, lo, hi, out, why, sizeof(why)) ? fail(l, n, key, why) : 0;
 }
 
 static int get_bool(struct loader *l, yaml_node_t *n, const char *key, bool *out)
 {
-	const char *s = scalar(n);
-	if (s && n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE) {
-		if (!strcmp(s, "true") || !strcmp(s, "yes") || !strcmp(s, "on")) {
-			*out = true;
-			return 0;
-		}
-		if (!strcmp(s, "false") || !strcmp(s, "no") || !strcmp(s, "off")) {
-			*out = false;
-			return 0;
-		}
-	}
-	return fail(l, n, key, "expected true or false");
+	char why[64];
+	return config_yaml_bool(n, out, why, sizeof(why)) ? fail(l, n, key, why) : 0;
 }
 
 /* The value of the environment variable a *_env key names; it must be set. */
